@@ -41,3 +41,16 @@ def test_api_answer_alike() -> None:
     assert _objects(_resources(json.dumps(alerts).encode())) == EXPECTED
     quota = [dict(alerts[2], labels={"alertname": "KubeQuotaExceeded", "namespace": "payments", "severity": "info"})]
     assert _objects(_resources(json.dumps(quota).encode())) == [[("namespace", "payments", None)]]
+
+
+def test_falcosidekick_alert_names_its_pod() -> None:
+    # what Falcosidekick's Alertmanager output POSTs (outputs/alertmanager.go: each output field a label, its name's
+    # dots made underscores; source, rule, eventsource, priority, severity; the output as description)
+    posted = [{"labels": {"container_id": "3ad7b26ded6d", "container_name": "nginx", "k8s_ns_name": "default",
+                          "k8s_pod_name": "nginx-7c5ddbdf54-xk2lp", "proc_cmdline": "bash -il", "user_name": "root",
+                          "source": "falco", "rule": "Terminal shell in container", "eventsource": "syscall",
+                          "hostname": "node-1", "priority": "Notice", "severity": "information"},
+               "annotations": {"info": "A shell was spawned", "description": "A shell was spawned",
+                               "summary": "Terminal shell in container"}}]
+    assert _objects(_resources(json.dumps(posted).encode())) == [
+        [("pod", "nginx-7c5ddbdf54-xk2lp", "default"), ("container", "nginx", "default")]]

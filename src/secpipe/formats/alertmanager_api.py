@@ -12,7 +12,7 @@ title fallback, ``annotations.summary``/``description`` -> title/desc, ``labels.
 ``generatorURL`` -> ``finding_info.src_url``, labels -> ``finding_info.tags``; the Kubernetes objects the
 labels name (``namespace`` with ``pod``, ``container``, ``deployment``, ``statefulset``, ``daemonset``,
 ``replicaset``, ``job_name``, ``cronjob``, ``persistentvolumeclaim``, ``horizontalpodautoscaler``, ``resourcequota``,
-``service``;
+``service``; Falcosidekick's ``k8s_ns_name``, ``k8s_pod_name``, ``container_name``...;
 ``node``) -> ``resources`` (type, name, namespace; :func:`k8s_resources`), as for the webhook's alerts.
 
 What differs from the webhook: the API lists alerts that have not resolved (its filter drops
@@ -294,14 +294,19 @@ def alert_columns(labels: list[dict[str, Any]], notes: list[Notes], starts: pa.A
 #: the labels kube-state-metrics, cAdvisor and the Prometheus Operator's ServiceMonitors put on a series of a
 #: namespaced Kubernetes object (kube-state-metrics ``docs/metrics``: ``kube_pod_*`` pod, ``..._container_*``
 #: container, ``kube_deployment_*`` deployment, ``kube_job_*`` job_name ...; a ServiceMonitor's target labels:
-#: namespace, service, pod, container) -> the object's kind, as OCSF ``resources[].type``
-_K8S_NAMESPACED = (("pod", "pod"), ("container", "container"), ("deployment", "deployment"),
-                   ("statefulset", "statefulset"), ("daemonset", "daemonset"), ("replicaset", "replicaset"),
-                   ("job_name", "job"), ("cronjob", "cronjob"), ("persistentvolumeclaim", "persistentvolumeclaim"),
-                   ("horizontalpodautoscaler", "horizontalpodautoscaler"), ("resourcequota", "resourcequota"),
-                   ("service", "service"))  # fmt: skip
-_K8S_LABELS = ("namespace", "node", *(k for k, _ in _K8S_NAMESPACED))
-_K8S_KEYS = frozenset(_K8S_LABELS)
+#: namespace, service, pod, container), and the names Falcosidekick's Alertmanager output gives Falco's fields
+#: (``outputs/alertmanager.go``: ``k8s.pod.name`` -> ``k8s_pod_name``) -> the object's kind, as OCSF
+#: ``resources[].type``
+_K8S_NAMESPACED = ((("pod", "k8s_pod_name"), "pod"), (("container", "container_name"), "container"),
+                   (("deployment", "k8s_deployment_name"), "deployment"), (("statefulset",), "statefulset"),
+                   (("daemonset",), "daemonset"), (("replicaset", "k8s_rs_name"), "replicaset"),
+                   (("job_name",), "job"), (("cronjob",), "cronjob"),
+                   (("persistentvolumeclaim",), "persistentvolumeclaim"),
+                   (("horizontalpodautoscaler",), "horizontalpodautoscaler"), (("resourcequota",), "resourcequota"),
+                   (("service", "k8s_svc_name"), "service"))  # fmt: skip
+#: a key's labels, each slot's names in the order they are taken: the namespace, the node, the objects
+_K8S_SLOTS = (("namespace", "k8s_ns_name"), ("node",), *(names for names, _ in _K8S_NAMESPACED))
+_K8S_KEYS = frozenset(name for names in _K8S_SLOTS for name in names)
 _RESOURCE = pa.list_(pa.struct([("type", S), ("name", S), ("namespace", S)]))
 
 
@@ -318,18 +323,26 @@ def _k8s_objects(key: tuple[str | None, ...]) -> list[dict[str, str | None]] | N
     return found or None
 
 
+def _label(labels: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        v = labels.get(name)
+        if v is not None and v != "":
+            return str(v)
+    return None
+
+
 def k8s_resources(labels: list[dict[str, Any]]) -> pa.Array:
     """``resources`` of each alert from the Kubernetes objects its labels name (made once a distinct set):
     the namespaced objects (:data:`_K8S_NAMESPACED`) in their ``namespace``, a namespace alone where no
     such object is named, the ``node``; null where the labels name none."""
-    none = (None,) * len(_K8S_LABELS)
+    none = (None,) * len(_K8S_SLOTS)
     seen: dict[tuple[str | None, ...], int] = {none: 0}
     idx = []
     for lb in labels:
         if _K8S_KEYS.isdisjoint(lb):  # (most alerts outside Kubernetes: one set test)
             idx.append(0)
             continue
-        key = tuple(None if (v := lb.get(k)) is None or v == "" else str(v) for k in _K8S_LABELS)
+        key = tuple(_label(lb, names) for names in _K8S_SLOTS)
         idx.append(seen.setdefault(key, len(seen)))
     if len(seen) == 1:
         return pa.nulls(len(labels), _RESOURCE)
