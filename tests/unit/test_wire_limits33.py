@@ -14,6 +14,11 @@ bodies) on every ingest endpoint; each answer is checked here in-process (httpx'
   coding) took the shape of Splunk's and Elasticsearch's paths only: Firehose's endpoint (the HTTP endpoint
   delivery spec: ``{"requestId", "timestamp", "errorMessage"}``) and OTLP/HTTP's ``/v1/logs`` (a
   ``google.rpc.Status``, protobuf unless the request is JSON) got ``{"error"}``.
+- ``_bulk``: one document nested past ``server.max_json_depth`` (or with a string past ``server.max_string_bytes``)
+  had the whole request refused (400/413) and dead-lettered, its other documents with it (Filebeat drops a batch
+  refused so). Elasticsearch parses each document on its own and fails only that item (400,
+  ``document_parsing_exception``; its depth limit ``index.mapping.depth.limit``): now so here, the document
+  dead-lettered alone with the reason; an action line over the limits still refuses the request.
 - A raw snappy block whose length preamble (a varint of at most 32 bits, snappy's format_description.txt) runs
   on past 5 bytes was refused as "without a length preamble".
 """
@@ -49,12 +54,12 @@ def _app(data_dir: Path) -> tuple[Service, Any, str]:
     return svc, create_app(AppContext(service=svc, tokens=tokens, limits=LIMITS)), tokens.create("t", "ingest")
 
 
-def _post(data_dir: Path, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+def _post(data_dir: Path, path: str, body: bytes, headers: dict[str, str], auth: str = "Splunk") -> httpx.Response:
     svc, app, token = _app(data_dir)
 
     async def send() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            return await client.post(path, content=body, headers={"Authorization": f"Splunk {token}", **headers})
+            return await client.post(path, content=body, headers={"Authorization": f"{auth} {token}", **headers})
 
     try:
         return asyncio.run(send())
@@ -148,3 +153,26 @@ def test_a_snappy_length_preamble_past_32_bits_is_said_so() -> None:
         unsnappy_limited(b"\x80\x80\x80\x80\x80\x80\x01" + b"\0" * 8, 1 << 20)  # 2^42: a 7-byte varint
     with pytest.raises(ValueError, match="^snappy block without a length preamble$"):
         unsnappy_limited(b"\x80\x80", 1 << 20)  # cut inside it
+
+
+def test_bulk_document_over_the_limits_fails_its_item_alone(tmp_path: Path) -> None:
+    act = b'{"create":{"_index":"logs-generic-default"}}\n'
+    lines = [b"<38>Nov 29 07:00:00 web-01 sshd[1]: Accepted password for alice from 10.0.0.1 port 22 ssh2",
+             b"<38>Nov 29 07:00:05 web-01 sshd[2]: Accepted password for bob from 10.0.0.2 port 22 ssh2"]
+    deep = b'{"message":' + b"[" * 80 + b"]" * 80 + b"}"
+    long = b'{"message":"' + b"x" * 70000 + b'"}'
+    docs = [json.dumps({"message": lines[0].decode()}).encode(), deep, long, json.dumps({"message": lines[1].decode()}).encode()]
+    body = b"".join(act + d + b"\n" for d in docs)
+    answer = _post(tmp_path, "/_bulk", body, {"Content-Type": "application/x-ndjson"}, auth="Bearer")
+    assert answer.status_code == 200, answer.text  # red before: 400 for the whole request
+    items = [it["create"] for it in answer.json()["items"]]
+    assert [it["status"] for it in items] == [201, 400, 400, 201] and answer.json()["errors"] is True
+    assert items[1]["error"]["reason"].startswith("JSON nesting depth 81 exceeds the limit of 64")
+    assert items[2]["error"]["reason"].startswith("JSON string of 70000 bytes exceeds the limit of 65536")
+    assert sorted(_dead(tmp_path)) == sorted([(items[1]["error"]["reason"], deep), (items[2]["error"]["reason"], long)])
+    _cols, rows = run(tmp_path, "select user.name from authentication order by time")
+    assert rows == [("alice",), ("bob",)]
+    # an action line over the limits: the request refused whole, as before
+    action = b'{"create":' + b"{" * 70 + b"}" * 70 + b"}\n"
+    answer = _post(tmp_path / "again", "/_bulk", action + docs[0] + b"\n", {}, auth="Bearer")
+    assert answer.status_code == 400 and "nesting depth" in answer.json()["error"]["reason"]

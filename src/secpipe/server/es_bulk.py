@@ -258,6 +258,37 @@ def parse_body(body: bytes, default_index: str | None, max_depth: int,
     return parse_lines(bulk_lines(body), default_index)
 
 
+def within_limits(body: bytes, default_index: str | None, max_depth: int,
+                  max_string: int | None = None) -> tuple[list[tuple[str, str, str | None, bytes | None]], dict[int, str]] | None:
+    """A ``_bulk`` body :func:`parse_body` refused for its limits, parsed with each document over
+    them refused alone, as Elasticsearch fails the item of a document it cannot map (400
+    ``document_parsing_exception``) and stores the rest: the items and the reason of each item
+    refused. None when no document alone is over the limits, or an action line is (the
+    request is refused whole then, as before)."""
+    lines = bulk_lines(body)
+    over: dict[int, str] = {}
+    for n, line in enumerate(lines):
+        try:
+            check_depth(line, max_depth, max_string)
+        except HTTPError as exc:
+            over[n] = str(exc)
+    if not over:
+        return None
+    stand_in = {n: b'{"secpipe.over":%d}' % n for n in over}  # a small object each: parsed, then put back
+    marks = {v: n for n, v in stand_in.items()}
+    try:
+        parsed = parse_lines([stand_in.get(n, ln) for n, ln in enumerate(lines)], default_index)
+    except HTTPError:
+        return None
+    items = parsed.items() if isinstance(parsed, Uniform) else parsed
+    why: dict[int, str] = {}
+    for i, (op, index, id_, doc) in enumerate(items):
+        if doc is not None and (n := marks.get(doc)) is not None:
+            items[i] = (op, index, id_, lines[n])
+            why[i] = over[n]
+    return (items, why) if len(why) == len(over) else None  # (a stand-in read as an action line: refused whole)
+
+
 def _uniform(head: bytes, docs: list[bytes], default_index: str | None) -> Uniform | None:
     """The :class:`Uniform` body of the action line ``head`` (the same on every item) and
     ``docs``; None when that line is not a plain ``index`` or ``create`` action."""
@@ -347,8 +378,15 @@ def routes(ctx: AppContext) -> list[Route]:
         # a leading UTF-8 BOM (PowerShell 5 writes one) is no content: RFC 8259 8.1 lets a parser skip it, as ES does
         body = (await read_body_limited(ctx, request, source, "auto", json_body=False)).removeprefix(BOM)
         t0 = time.perf_counter()
+        over: dict[int, str] = {}  # items refused alone for the limits: their reasons
         try:
-            parsed = parse_body(body, index, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
+            try:
+                parsed = parse_body(body, index, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
+            except HTTPError:
+                got = within_limits(body, index, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
+                if got is None:
+                    raise
+                parsed, over = got
             if not parsed.docs if isinstance(parsed, Uniform) else not parsed:
                 raise HTTPError(400, "Validation Failed: 1: no requests added;")
         except HTTPError as exc:
@@ -356,7 +394,7 @@ def routes(ctx: AppContext) -> list[Route]:
             raise
         # a request without a query string (what Logstash and the clients send) has no filter_path: no QueryParams
         spec = request.query_params.get("filter_path") if request.scope["query_string"] else None
-        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec, body), 200,
+        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec, body, over), 200,
                            request)
 
     async def one_doc(request: Request, op: str | None = None) -> Response:
@@ -615,12 +653,13 @@ def _shape(kind: str, found: dict[str, Any], started: int) -> Any:
 
 def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
            parsed: Uniform | list[tuple[str, str, str | None, bytes | None]], t0: float,
-           spec: str | None = None, body: bytes | None = None) -> bytes:
+           spec: str | None = None, body: bytes | None = None, over: dict[int, str] | None = None) -> bytes:
     """Store the items (blocking) and build the ``_bulk`` answer (JSON bytes), filtered by
     ``spec`` (the request's ``filter_path``) when given; ``body``: the request body (scanned
-    once for wrapped records instead of joining the documents)."""
+    once for wrapped records instead of joining the documents); ``over``: the items refused
+    for the limits (:func:`within_limits`), with their reasons."""
     if not isinstance(parsed, Uniform):
-        return _dumps(_store_items(ctx, to_format, source, parsed, t0), spec)
+        return _dumps(_store_items(ctx, to_format, source, parsed, t0, over), spec)
     name = to_format(parsed.index)
     if name is None:
         names, docs = shipped_lines([None] * len(parsed.docs), parsed.docs)
@@ -658,16 +697,21 @@ def _upserted(line: bytes | None) -> bytes | None:
 
 
 def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
-                 parsed: list[tuple[str, str, str | None, bytes | None]], t0: float) -> dict[str, Any]:
+                 parsed: list[tuple[str, str, str | None, bytes | None]], t0: float,
+                 over: dict[int, str] | None = None) -> dict[str, Any]:
     """Store items of any mix of actions (blocking) and build the ``_bulk`` answer.
 
     ``update`` with ``doc_as_upsert`` stores its ``doc`` as an event (the lake is
     append-only: an upsert of a log record is that record); other updates and deletes fail
     per item, and the body of a refused update (data the lake did not take) is dead-lettered
-    with that reason (a delete carries no data)."""
+    with that reason (a delete carries no data), as is an item in ``over`` with its reason."""
+    over = over or {}
     docs: dict[int, bytes] = {}
     refused: list[DeadLetter] = []
     for i, (op, _index, _id, line) in enumerate(parsed):
+        if i in over:
+            refused.append(DeadLetter(over[i], source, i, line or b"", "auto"))
+            continue
         doc = line if op in ("index", "create") else _upserted(line) if op == "update" else None
         if doc is not None:
             docs[i] = doc
@@ -679,7 +723,7 @@ def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
     names, found = shipped_lines([to_format(parsed[i][1]) for i in want], [docs[i] for i in want])
     found = text_lines(found, names)
     reasons = accept_docs(ctx, source, names, found, contexts=True) if want else []
-    return _answer(parsed, dict(zip(want, reasons, strict=True)), t0)
+    return _answer(parsed, {**dict(zip(want, reasons, strict=True)), **over}, t0)
 
 
 def _unsupported(op: str) -> str:
