@@ -418,9 +418,7 @@ broken octet-counted frame (the rest of the buffer is dead-lettered whole).
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from typing import Any
 
 import msgspec
@@ -449,6 +447,14 @@ from secpipe.formats._syslog_frames import (
     _shipped_at,
     _shipped_host,
     _sniff_line,
+)
+from secpipe.formats._syslog_fw import (
+    _NF_PROTOCOLS,
+    _PROTOCOL_NAMES,
+    _filterlog,
+    _ip6_short,
+    _netfilter,
+    _windows_firewall,
 )
 from secpipe.formats._syslog_header import (
     _BOM,
@@ -2064,205 +2070,6 @@ def _fortigate_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
     }  # fmt: skip
 
 
-#: a pf ``filterlog`` line (pfSense and OPNsense, "Raw Filter Log Format"): ``rule,sub-rule,anchor,
-#: tracker,interface,reason,action,direction,ip-version,`` then the IPv4 fields (``tos,ecn,ttl,id,
-#: offset,flags,protocol-id,protocol,length,src,dst``) or the IPv6 ones (``class,flow-label,
-#: hop-limit,protocol,protocol-id,length,src,dst``), then the protocol's (TCP and UDP: ``src-port,
-#: dst-port,data-length``, TCP then ``flags,seq,ack,window,urg,options``)
-_FILTERLOG = r"^\d*,[^,]*,[^,]*,[^,]*,[^,]+,[^,]*,(?:pass|block|reject),(?:in|out),[46],"
-_PF_ACTION = {"pass": (1, "Allowed", 1, "Allowed"), "block": (2, "Denied", 2, "Blocked"), "reject": (2, "Denied", 25, "Rejected")}
-_PF_ACTIONS = pa.array(list(_PF_ACTION), S)
-_PF_PAD = "," * 16  # every line split into at least the fields read (a short line's missing ones empty)
-
-
-def _filterlog(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
-    """(the messages that are pf ``filterlog`` lines, their Network Activity columns with
-    ``_activity`` and ``_filterlog`` for ``unmapped``), or None when there are none. A logged
-    packet: activity Traffic; the rule's action (pass Allowed, block Denied / Blocked, reject
-    Denied / Rejected); direction in Inbound, out Outbound; the IP version, protocol number and
-    name, addresses and TCP/UDP ports, the IP length as ``traffic.bytes``; the rule's tracker id
-    as ``firewall_rule.uid``; rule number, interface, reason, the TCP flags and ICMP type in ``unmapped``."""
-    if app.null_count == len(app) or not _fast.contains_any(app.buffers()[2], (b"filterlog",)):
-        return None
-    hit = pc.fill_null(pc.and_(pc.equal(app, "filterlog"), pc.match_substring_regex(msg, _FILTERLOG)), False)
-    if not pc.any(hit).as_py():
-        return None
-    m = msg.filter(hit)
-    parts = pc.split_pattern(pc.binary_join_element_wise(m, _PF_PAD, ""), ",")
-    none = pa.scalar(None, S)
-
-    def at(i: int) -> pa.Array:
-        return _nil_empty(pc.list_element(parts, i))
-
-    v6 = pc.equal(at(8), "6")
-
-    def pick(i4: int, i6: int) -> pa.Array:
-        return pc.if_else(v6, at(i6), at(i4))
-
-    proto = pc.utf8_lower(pick(16, 12))
-    ported = pc.is_in(proto, value_set=pa.array(["tcp", "udp"], S))
-    tcp = pc.equal(proto, "tcp")
-
-    def port(i4: int, i6: int) -> pa.Array:
-        text = pc.if_else(ported, pick(i4, i6), none)
-        ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,5}$"), False)
-        return pc.if_else(ok, text, none).cast(_I32)
-
-    act = pc.index_in(at(6), value_set=_PF_ACTIONS)
-    inbound = pc.equal(at(7), "in")
-    length = pick(17, 14)
-    length_ok = pc.fill_null(pc.match_substring_regex(length, r"^\d{1,9}$"), False)
-    proto_num = pick(15, 13)
-    num_ok = pc.fill_null(pc.match_substring_regex(proto_num, r"^\d{1,3}$"), False)
-
-    def take(vals: list[Any], typ: pa.DataType) -> pa.Array:
-        return pa.array(vals, typ).take(act)
-
-    items = [("rule", json_string(at(0))), ("subrule", json_string(at(1))), ("anchor", json_string(at(2))),
-             ("interface", json_string(at(4))), ("reason", json_string(at(5))),
-             ("tcp_flags", json_string(pc.if_else(tcp, pick(23, 20), none))),
-             ("icmp_type", json_string(pc.if_else(pc.starts_with(proto, "icmp"), pick(20, 17), none)))]  # fmt: skip
-    cols = {
-        "_activity": pa.array(np.full(len(m), 6, np.int32)),
-        "_filterlog": _object(items, len(m)),
-        "action_id": take([a[0] for a in _PF_ACTION.values()], _I32),
-        "action": take([a[1] for a in _PF_ACTION.values()], S),
-        "disposition_id": take([a[2] for a in _PF_ACTION.values()], _I32),
-        "disposition": take([a[3] for a in _PF_ACTION.values()], S),
-        "connection_info.direction_id": pc.if_else(inbound, pa.scalar(1, _I32), pa.scalar(2, _I32)),
-        "connection_info.direction": pc.if_else(inbound, "Inbound", "Outbound"),
-        "connection_info.protocol_ver_id": pc.if_else(v6, pa.scalar(6, _I32), pa.scalar(4, _I32)),
-        "connection_info.protocol_ver": pc.if_else(v6, "Internet Protocol version 6 (IPv6)", "Internet Protocol version 4 (IPv4)"),
-        "connection_info.protocol_num": pc.if_else(num_ok, proto_num, none).cast(_I32),
-        "connection_info.protocol_name": proto,
-        "src_endpoint.ip": pick(18, 15),
-        "src_endpoint.port": port(20, 17),
-        "dst_endpoint.ip": pick(19, 16),
-        "dst_endpoint.port": port(21, 18),
-        "traffic.bytes": pc.if_else(length_ok, length, none).cast(pa.int64()),
-        "firewall_rule.uid": at(3),
-    }
-    return hit, cols
-
-
-#: a packet the Linux kernel's netfilter logged (iptables/ip6tables ``-j LOG``, ufw, firewalld,
-#: nftables ``log``, EdgeOS/VyOS rule logging: ``nf_log_syslog``'s ``nf_log_dump_packet_common``):
-#: ``[uptime] `` (dmesg's stamp, when the log keeps it), the rule's ``--log-prefix`` (up to 29
-#: characters, any text: ``[UFW BLOCK] ``, ``iptables DROP_INPUT: ``, EdgeOS's ``[WAN_IN-10-D]``
-#: glued to ``IN=``), ``IN=<if> OUT=<if> `` (one empty for a packet that enters or leaves the host,
-#: both set for a forwarded one), a bridge's ``PHYSIN=``/``PHYSOUT=``, ``MAC=<dst>:<src>:<type>``,
-#: ``SRC= DST= LEN=`` then the IPv4 (``TOS PREC TTL ID [DF]``) or IPv6 (``TC HOPLIMIT FLOWLBL``)
-#: fields, ``PROTO=`` its name (or number) and, for TCP and UDP, ``SPT= DPT=``; an ICMP error's
-#: quoted packet follows in ``[...]``, which the pattern does not read into
-_NETFILTER = (
-    r"^(?:\[ *\d+\.\d+\] ?)?(?P<prefix>[^=]*?) ?IN=(?P<in>\S*) OUT=(?P<out>\S*) (?:PHYSIN=\S* )?(?:PHYSOUT=\S* )?"
-    r"(?:MAC=(?P<mac>\S*) )?SRC=(?P<src>[0-9A-Fa-f.:]+) DST=(?P<dst>[0-9A-Fa-f.:]+)(?: LEN=(?P<len>\d{1,5}))?"
-    r"(?: [^\[]*?)? PROTO=(?P<proto>\w+)(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
-    r"(?:[^\[]*? TYPE=(?P<type>\d{1,3}) CODE=(?P<code>\d{1,3}))?(?:[^\[]*? RES=0x[0-9a-f]+ (?P<flags>(?:[A-Z]{3} )*)URGP=)?"
-)
-#: what the rule did, read from its log prefix (the kernel logs no verdict): ufw's ``[UFW BLOCK]``
-#: / ``[UFW ALLOW]`` / ``[UFW LIMIT BLOCK]``, firewalld's ``FINAL_REJECT:`` / ``filter_IN_public_DROP:``,
-#: a custom ``DROP``/``DENY``/``ACCEPT``; EdgeOS/VyOS name the rule ``[<ruleset>-<rule>-<A|D|R>]``
-#: (accept, drop, reject). Another prefix (ufw's ``[UFW AUDIT]``, none) leaves it Unknown. The
-#: first that matches: (action_id, action, disposition_id, disposition).
-_NF_VERDICTS = (
-    (re.compile(r"(?i)reject|-R\]$"), (2, "Denied", 25, "Rejected")),
-    (re.compile(r"(?i)drop|deny|denied|block|-D\]$"), (2, "Denied", 2, "Blocked")),
-    (re.compile(r"(?i)accept|allow|pass|-A\]$"), (1, "Allowed", 1, "Allowed")),
-)
-_NF_UNKNOWN = (0, "Unknown", None, None)
-#: IANA protocol numbers of the names the kernel writes after ``PROTO=``
-_NF_PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "esp": 50, "ah": 51, "gre": 47, "sctp": 132,
-                 "udplite": 136, "igmp": 2}  # fmt: skip
-
-
-def _netfilter(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
-    """(the messages that are netfilter packet logs, their Network Activity columns with
-    ``_activity`` and ``_netfilter`` for ``unmapped``), or None when there are none. Activity
-    Traffic; the verdict the prefix names (see :data:`_NF_VERDICTS`); direction Inbound where
-    only ``IN`` is set, Outbound where only ``OUT`` is, Unknown for a forwarded packet; IP version
-    by the address; protocol name and number, addresses, TCP/UDP ports, ``LEN`` as
-    ``traffic.bytes``; the prefix (brackets and colon off; a relay's TAG where the line has
-    none) as ``firewall_rule.name``; the interfaces, MAC header, TCP flags and ICMP type/code in
-    ``unmapped.netfilter``."""
-    data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b" SRC=",)):
-        return None
-    cand = pc.fill_null(pc.match_substring(msg, "OUT="), False)
-    if not pc.any(cand).as_py():
-        return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _NETFILTER)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
-    n = len(got)
-    none = pa.scalar(None, S)
-    prefix = _nil_empty(pc.utf8_trim(group(got, "prefix"), " :"))
-    tag = app.filter(hit)
-    prefix = pc.coalesce(prefix, pc.if_else(pc.fill_null(pc.equal(tag, "kernel"), True), none, tag))
-    rule = _nil_empty(pc.utf8_trim(pc.replace_substring_regex(prefix, r"^\[(.*)\]$", r"\1"), " :"))
-    # the verdict of each distinct prefix (a log holds a few rules' prefixes)
-    prefixes = pc.dictionary_encode(pc.fill_null(prefix, ""))
-    verdicts = [next((v for rx, v in _NF_VERDICTS if rx.search(p)), _NF_UNKNOWN) for p in prefixes.dictionary.to_pylist()]
-    [action_id, action, disposition_id, disposition] = (
-        pc.take(pa.array(col, typ), prefixes.indices) for col, typ in zip(zip(*verdicts, strict=True), (_I32, S, _I32, S), strict=True))
-    nic_in, nic_out = _nil_empty(group(got, "in")), _nil_empty(group(got, "out"))
-    inbound = pc.and_(pc.is_valid(nic_in), pc.is_null(nic_out))
-    outbound = pc.and_(pc.is_null(nic_in), pc.is_valid(nic_out))
-    direction = pc.if_else(inbound, pa.scalar(1, _I32), pc.if_else(outbound, pa.scalar(2, _I32), pa.scalar(0, _I32)))
-    src, dst = _ip6_short(group(got, "src")), _ip6_short(group(got, "dst"))
-    v6 = pc.match_substring(src, ":")
-    proto = pc.utf8_lower(group(got, "proto"))
-    numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
-    proto_num = pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32), pc.index_in(proto, value_set=pa.array(list(_NF_PROTOCOLS), S)))
-    proto_num = pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), proto_num)
-    items = [("in", json_string(nic_in)), ("out", json_string(nic_out)), ("mac", json_string(_nil_empty(group(got, "mac")))),
-             ("tcp_flags", json_string(_nil_empty(pc.utf8_rtrim(group(got, "flags"), " ")))),
-             ("icmp_type", json_string(group(got, "type"))), ("icmp_code", json_string(group(got, "code")))]  # fmt: skip
-    cols = {
-        "_activity": pa.array(np.full(n, 6, np.int32)),
-        "_netfilter": _object(items, n),
-        "action_id": action_id,
-        "action": action,
-        "disposition_id": disposition_id,
-        "disposition": disposition,
-        "connection_info.direction_id": direction,
-        "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
-        "connection_info.protocol_ver_id": pc.if_else(v6, pa.scalar(6, _I32), pa.scalar(4, _I32)),
-        "connection_info.protocol_ver": pc.if_else(v6, "Internet Protocol version 6 (IPv6)", "Internet Protocol version 4 (IPv4)"),
-        "connection_info.protocol_num": proto_num,
-        "connection_info.protocol_name": pc.if_else(numbered, none, proto),
-        "src_endpoint.ip": src,
-        "src_endpoint.port": group(got, "spt").cast(_I32),
-        "dst_endpoint.ip": dst,
-        "dst_endpoint.port": group(got, "dpt").cast(_I32),
-        "traffic.bytes": group(got, "len").cast(pa.int64()),
-        "firewall_rule.name": rule,
-    }
-    return hit, cols
-
-
-def _ip6_short(ip: pa.Array) -> pa.Array:
-    """IPv6 addresses in their RFC 5952 text (the kernel writes all eight groups in full,
-    ``fe80:0000:...:790a``, where every other source and an analyst's query write ``fe80::...``);
-    IPv4 ones as they are. Each distinct IPv6 address is rewritten once."""
-    v6 = pc.fill_null(pc.match_substring(ip, ":"), False)
-    if not pc.any(v6).as_py():
-        return ip
-    seen = pc.unique(ip.filter(v6))
-    short = pa.array([_short6(a) for a in seen.to_pylist()], S)
-    return pc.if_else(v6, pc.take(short, pc.index_in(ip, value_set=seen)), ip)
-
-
-def _short6(text: str) -> str:
-    """One IPv6 address in its RFC 5952 text; anything that is none as it is."""
-    try:
-        return str(ipaddress.IPv6Address(text))
-    except ValueError:
-        return text
-
-
 #: FortiOS traffic log ``action`` (FortiOS Log Message Reference, traffic logs: "Deny = blocked by
 #: firewall policy. Start = session start log ... This means firewall allowed. All Others = allowed
 #: by Firewall Policy and the status indicates how it was closed") -> (activity_id, allowed):
@@ -2285,10 +2092,6 @@ _FORTI_RUNS = (
 )
 #: the keys read one by one
 _FORTI_KEYS = ("policyname", "user", "app", "srcmac", "srcintf", "dstintf")
-#: IANA protocol numbers -> the names other sources write
-_PROTOCOL_NAMES = {num: name for name, num in _NF_PROTOCOLS.items()}
-
-
 def _fortigate_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(the messages that are FortiOS traffic logs, ``type="traffic"``: a session a policy
     allowed or denied, their Network Activity columns with ``_activity`` and ``_fortios`` for
@@ -2998,77 +2801,6 @@ def _jenkins_audit_messages(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.
         out.append((cls, pa.array(hit[left]), columns))
         left &= ~hit
     return out
-
-
-#: a Windows Defender Firewall log line (``pfirewall.log``, W3C-like with the fixed ``#Fields: date
-#: time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype
-#: icmpcode info path`` and, since Windows 10, ``pid``; ``-`` where a field has no value)
-_WINFW = (
-    r"^(?P<d>\d{4}-\d\d-\d\d) (?P<t>\d\d:\d\d:\d\d) (?P<action>ALLOW|DROP|OPEN|CLOSE|OPEN-INBOUND) (?P<proto>\S+) "
-    r"(?P<src>[0-9A-Fa-f.:]+) (?P<dst>[0-9A-Fa-f.:]+) (?P<sport>\S+) (?P<dport>\S+) (?P<size>\S+) (?P<flags>\S+) \S+ \S+ \S+ "
-    r"(?P<itype>\S+) (?P<icode>\S+) (?P<info>\S+) (?P<path>\S+)(?: (?P<pid>\S+))?\s*$"
-)
-#: action -> (activity_id, denied): ALLOW and DROP log a packet (Traffic), XP's OPEN/CLOSE a session
-_WINFW_ACTIONS = {"ALLOW": (6, False), "DROP": (6, True), "OPEN": (1, False), "OPEN-INBOUND": (1, False), "CLOSE": (2, False)}
-
-
-def _windows_firewall(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
-    """(the messages that are Windows Firewall log lines, their Network Activity columns with
-    ``_activity``, ``_windows_firewall`` for ``unmapped`` and ``_time``), or None when there are none: the
-    action (DROP Denied / Blocked; ALLOW, OPEN, CLOSE Allowed; OPEN Open, CLOSE Close, the others
-    Traffic), the path the direction (RECEIVE Inbound, SEND Outbound), protocol, addresses and
-    ports, the size as ``traffic.bytes``, the pid as the actor process's; the line's date and time
-    (the host's local time, no zone: UTC) as the time; TCP flags, ICMP type and code, info and path
-    in ``unmapped.windows_firewall``."""
-    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b" DROP ", b" ALLOW ", b" OPEN", b" CLOSE ")):
-        return None
-    cand = pc.fill_null(pc.match_substring_regex(msg, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]"), False)
-    if not pc.any(cand).as_py():
-        return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _WINFW)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
-    none = pa.scalar(None, S)
-
-    def given(name: str) -> pa.Array:  # "-" is the log's absent value
-        v = group(got, name)
-        return pc.if_else(pc.fill_null(pc.equal(v, "-"), True), none, v)
-
-    at = pc.index_in(group(got, "action"), value_set=pa.array(list(_WINFW_ACTIONS), S))
-    activity = pc.take(pa.array([a for a, _ in _WINFW_ACTIONS.values()], _I32), at)
-    denied = pc.take(pa.array([d for _, d in _WINFW_ACTIONS.values()], pa.bool_()), at)
-    path = group(got, "path")
-    direction = pc.if_else(pc.equal(path, "RECEIVE"), pa.scalar(1, _I32), pc.if_else(pc.equal(path, "SEND"), pa.scalar(2, _I32), pa.scalar(0, _I32)))
-    proto = pc.utf8_lower(given("proto"))
-    numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
-    proto_num = pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32), pc.index_in(proto, value_set=pa.array(list(_NF_PROTOCOLS), S)))
-    src = _ip6_short(group(got, "src"))
-    items = [(k, json_string(given(g))) for k, g in (("tcp_flags", "flags"), ("icmp_type", "itype"), ("icmp_code", "icode"),
-                                                      ("info", "info"), ("path", "path"))]  # fmt: skip
-    cols = {
-        "_activity": activity,
-        "_windows_firewall": _object(items, len(got)),
-        "_time": pc.strptime(pc.binary_join_element_wise(group(got, "d"), group(got, "t"), " "), format="%Y-%m-%d %H:%M:%S",
-                             unit="ms", error_is_null=True).cast(_I64),  # fmt: skip
-        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
-        "action": pc.if_else(denied, "Denied", "Allowed"),
-        "disposition_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
-        "disposition": pc.if_else(denied, "Blocked", "Allowed"),
-        "connection_info.direction_id": direction,
-        "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
-        "connection_info.protocol_num": pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), proto_num),
-        "connection_info.protocol_name": pc.if_else(numbered, none, proto),
-        "connection_info.protocol_ver_id": pc.if_else(pc.match_substring(src, ":"), pa.scalar(6, _I32), pa.scalar(4, _I32)),
-        "src_endpoint.ip": src,
-        "src_endpoint.port": _number(group(got, "sport"), _I32),
-        "dst_endpoint.ip": _ip6_short(group(got, "dst")),
-        "dst_endpoint.port": _number(group(got, "dport"), _I32),
-        "traffic.bytes": _number(group(got, "size"), _I64),
-        "actor.process.pid": _number(group(got, "pid"), _I32),
-    }
-    return hit, cols
 
 
 #: a Cisco Meraki flow or firewall message (event types ``flows``, ``firewall``, ``vpn_firewall``,
