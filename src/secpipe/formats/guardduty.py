@@ -20,7 +20,10 @@ One finding is one **Detection Finding (2004)**:
 - ``Resource`` -> ``resources[]``: the EC2 instance (``InstanceDetails``: id, tags), the access key
   (``AccessKeyDetails``: key id, its owner's name and principal id), each S3 bucket
   (``S3BucketDetails[]``: ARN, name, tags), the EKS cluster, ECS cluster, RDS DB instance and Lambda
-  function, each with GuardDuty's type word; the access key's user, else the Kubernetes user, ->
+  function, each with GuardDuty's type word; the Kubernetes workload of an EKS Runtime Monitoring or audit
+  finding (``KubernetesWorkloadDetails``: its type as GuardDuty writes it, ``pods``, ``deployments``..., uid,
+  name, namespace) and its containers, the container of an ECS / EC2 runtime finding (``ContainerDetails``:
+  id, name) as ``Container``; the access key's user, else the Kubernetes user, ->
   ``actor.user`` (name, uid, the access key as ``credential_uid``);
 - ``Service.Action`` -> ``evidences[0]``, as the ``asff`` format maps the same action objects: a
   network connection (by its direction), a port probe (inbound), an AWS API call from a remote
@@ -129,8 +132,27 @@ class _K8sUser(msgspec.Struct, **_C):  # type: ignore[call-arg]
     uid: str | None = None
 
 
+class _Container(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    """A container (``Resource.ContainerDetails``, a workload's ``Containers[]``)."""
+
+    id: str | None = None
+    name: str | None = None
+    image: str | None = None
+
+
+class _Workload(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    """The Kubernetes workload of an EKS finding (``KubernetesDetails.KubernetesWorkloadDetails``)."""
+
+    name: str | None = None
+    type: str | None = None
+    uid: str | None = None
+    namespace: str | None = None
+    containers: list[_Container] | None = None
+
+
 class _K8s(msgspec.Struct, **_C):  # type: ignore[call-arg]
     kubernetes_user_details: _K8sUser | None = None
+    kubernetes_workload_details: _Workload | None = None
 
 
 class _Resource(msgspec.Struct, **_C):  # type: ignore[call-arg]
@@ -143,6 +165,7 @@ class _Resource(msgspec.Struct, **_C):  # type: ignore[call-arg]
     rds_db_instance_details: _Rds | None = None
     lambda_details: _Lambda | None = None
     kubernetes_details: _K8s | None = None
+    container_details: _Container | None = None
 
 
 class _K8sCall(msgspec.Struct, **_C):  # type: ignore[call-arg]
@@ -312,8 +335,8 @@ def _evidence(a: Any) -> _Evidence:
     return (ip, None, None, None, None, None, None, 1, k.verb if k is not None else None, None, None, org.isp)
 
 
-#: one resource: (type, uid, name, tags, owner name, owner uid)
-_Res = tuple[str, str | None, str | None, dict[str, Any] | None, str | None, str | None]
+#: one resource: (type, uid, name, tags, owner name, owner uid, namespace)
+_Res = tuple[str, str | None, str | None, dict[str, Any] | None, str | None, str | None, str | None]
 
 
 def _tags(tags: list[_Tag] | None) -> dict[str, Any] | None:
@@ -324,17 +347,25 @@ def _resources(r: _Resource) -> list[_Res]:
     """What a finding's ``Resource`` names, most specific first (ResourceType's own before the others)."""
     out: list[_Res] = []
     if (i := r.instance_details) is not None and i.instance_id:
-        out.append(("Instance", i.instance_id, None, _tags(i.tags), None, None))
+        out.append(("Instance", i.instance_id, None, _tags(i.tags), None, None, None))
     if (k := r.access_key_details) is not None and (k.access_key_id or k.principal_id):
-        out.append(("AccessKey", k.access_key_id, None, None, k.user_name, k.principal_id))
-    out += [("S3Bucket", b.arn, b.name, _tags(b.tags), None, None) for b in r.s3_bucket_details or () if b.arn or b.name]
+        out.append(("AccessKey", k.access_key_id, None, None, k.user_name, k.principal_id, None))
+    out += [("S3Bucket", b.arn, b.name, _tags(b.tags), None, None, None) for b in r.s3_bucket_details or ()
+            if b.arn or b.name]  # fmt: skip
     for kind, c in (("EKSCluster", r.eks_cluster_details), ("ECSCluster", r.ecs_cluster_details)):
         if c is not None and (c.arn or c.name):
-            out.append((kind, c.arn, c.name, _tags(c.tags), None, None))
+            out.append((kind, c.arn, c.name, _tags(c.tags), None, None, None))
+    w = r.kubernetes_details.kubernetes_workload_details if r.kubernetes_details is not None else None
+    if w is not None and (w.name or w.uid):
+        # (Runtime Monitoring and EKS audit findings: the pod or workload, and its containers, in its namespace)
+        out.append((w.type or "KubernetesWorkload", w.uid, w.name, None, None, None, w.namespace))
+        out += [("Container", c.id, c.name, None, None, None, w.namespace) for c in w.containers or () if c.id or c.name]
+    if (c := r.container_details) is not None and (c.id or c.name):
+        out.append(("Container", c.id, c.name, None, None, None, None))
     if (d := r.rds_db_instance_details) is not None and (d.db_instance_arn or d.db_instance_identifier):
-        out.append(("RDSDBInstance", d.db_instance_arn, d.db_instance_identifier, None, None, None))
+        out.append(("RDSDBInstance", d.db_instance_arn, d.db_instance_identifier, None, None, None, None))
     if (fn := r.lambda_details) is not None and (fn.function_arn or fn.function_name):
-        out.append(("Lambda", fn.function_arn, fn.function_name, _tags(fn.tags), None, None))
+        out.append(("Lambda", fn.function_arn, fn.function_name, _tags(fn.tags), None, None, None))
     if r.resource_type and len(out) > 1:
         out.sort(key=lambda x: x[0] != r.resource_type)
     return out
@@ -533,6 +564,7 @@ def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
         "tags": kv_list([r[3] for r in flat]),
         "owner.name": strs([r[4] for r in flat]),
         "owner.uid": strs([r[5] for r in flat]),
+        "namespace": strs([r[6] for r in flat]),
     })  # fmt: skip
 
 
