@@ -69,3 +69,23 @@ def test_a_zeek_port_past_int32_leaves_its_record_a_base_event_and_the_others_ma
         before = Counter(c for b in want.batches for c in b.column("class_uid").to_pylist())
         assert not got.dead and classes.total() == before.total() == len(lines)
         assert classes - before == {0: 1} and (before - classes).total() == 1  # that record a Base Event, no other
+
+
+def test_an_otlp_record_nested_past_orjsons_limit_is_stored_as_the_document_it_is() -> None:
+    # seed 3302 round 1714 (json-value): a file of OTLP JSON requests (the Collector's file exporter; the
+    # pdata sample of tests/cases/wire_holdout, one request of 3 records) with one record's body value an object
+    # nested 300 deep: orjson's "Recursion limit reached" (TypeError, past 254 levels) escaped the OTLP
+    # records' resolve and stopped the ingest; a Kafka message of that request (the Collector's kafka
+    # exporter, otlp_json) stopped the poll's decode so. The record is now read as the generic document it is,
+    # as a record no format reads is, and the others as before.
+    from secpipe.sources.kafka_batch import Message, decode_messages
+
+    text = (Path(__file__).resolve().parents[1] / "cases" / "wire_holdout" / "otel-pdata-logs.ndjson").read_text()
+    req = json.loads(text)
+    req["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["body"]["stringValue"] = "DEEP"
+    data = json.dumps(req).encode().replace(b'"DEEP"', b'{"a":' * 300 + b"1" + b"}" * 300)
+    assert mutate.problems(data + b"\n", "auto", both_paths=False) == []  # red before: raised TypeError
+    for got in (mutate.ingest(data + b"\n", "auto"), decode_messages([Message("otlp_logs", 0, 7, data)], lambda _t: "auto")[0]):
+        raws = [r for b in got.batches for r in b.column("raw_data").to_pylist()]
+        assert not got.dead and got.events == len(raws) == 3
+        assert sum('{"a":{"a":' in r for r in raws) == 1 and sum('"Message Body"' in r for r in raws) == 2

@@ -312,6 +312,27 @@ def resolve(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str 
     return names, _in_context(records, names, docs, whole)
 
 
+def resolve_guarded(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
+    """:func:`resolve`, where a record nested past what orjson writes (254 levels: its TypeError
+    "Recursion limit reached"; a file's or a Kafka message's request, which no server limit
+    checked) is read as the generic document it is, as a record no format reads is, and the
+    others as :func:`resolve` reads them (each alone, on the path of a batch that raised only)."""
+    try:
+        return resolve(records, docs)
+    except TypeError:
+        pass
+    names: list[str | None] = []
+    out: list[bytes] = []
+    for rec, doc in zip(records, docs, strict=True):
+        try:
+            name, got = resolve([rec], [doc])
+        except TypeError:
+            name, got = ["json"], [doc]
+        names += name
+        out += got
+    return names, out
+
+
 #: Go's ``time.Time.String()`` (``2024-05-07 18:54:19.34108118 +0000 UTC``): date, time, offset
 _GO_TIME = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,9})?) ([+-]\d\d)(\d\d)\b")
 
@@ -390,7 +411,7 @@ def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: li
     """Store the documents (:func:`resolve`); per record None (stored) or why it was
     dead-lettered. Blocking (decode + WAL fsync)."""
     with ctx.service.cpu:
-        names, docs = resolve(records, docs)
+        names, docs = resolve_guarded(records, docs)
     return accept_docs(ctx, source, names, docs, contexts=True)
 
 
@@ -451,7 +472,8 @@ def routes(ctx: AppContext) -> list[Route]:
             docs = [orjson.dumps(r) for r in records]
             if proto and docs:  # (a JSON body's nesting was checked as it was read)
                 check_depth(b"\n".join(docs), ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
-        except (ValueError, HTTPError) as exc:
+        except (ValueError, HTTPError, TypeError) as exc:  # (TypeError: orjson's, past 254 levels of a request
+            # read with server.max_json_depth above them)
             why = f"not an OTLP ExportLogsServiceRequest ({'protobuf' if proto else 'JSON'}): {exc}"
             await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
             raise HTTPError(exc.status if isinstance(exc, HTTPError) else 400, why) from None

@@ -551,7 +551,7 @@ def otlp_chunk(data: bytes, src: str, offset: int, *, whole: bool = False) -> tu
             except ValueError as exc:
                 dead.append(DeadLetter(f"not an OTLP ExportLogsServiceRequest (JSON): {exc}", src, pos, text, "auto"))
         pos += len(text) + 1
-    names, docs = otlp.resolve(records, [msgspec.json.encode(rec) for rec in records])
+    names, docs = otlp.resolve_guarded(records, [msgspec.json.encode(rec) for rec in records])
     return grouped(names, docs, src, contexts=True), dead
 
 

@@ -273,7 +273,7 @@ def _otlp_records(msgs: list[Message], docs: list[bytes]) -> tuple[list[Message]
     as its records, read as ``POST /v1/logs`` reads them (what a format reads, else the record
     whole as generic JSON): one message a record, at the request's coordinates, and the format
     of each (by position). Other messages as they are."""
-    from secpipe.server.otlp import message_records, resolve
+    from secpipe.server.otlp import message_records, resolve_guarded
 
     found = {i: recs for i, d in enumerate(docs) if d[:1] in b"{\n" and (recs := message_records(d)) is not None}
     if not found:
@@ -286,7 +286,11 @@ def _otlp_records(msgs: list[Message], docs: list[bytes]) -> tuple[list[Message]
             out_msgs.append(m)
             out_docs.append(d)
             continue
-        names, inner = resolve(found[i], [orjson.dumps(r) for r in found[i]])
+        try:
+            encoded = [orjson.dumps(r) for r in found[i]]
+        except TypeError:  # a record nested past orjson's 254 levels (resolve_guarded reads it as the document it is)
+            encoded = [msgspec.json.encode(r) for r in found[i]]
+        names, inner = resolve_guarded(found[i], encoded)
         for name, doc in zip(names, inner, strict=True):
             known[len(out_docs)] = name or "json"
             out_msgs.append(m)
