@@ -35,3 +35,25 @@ def test_every_subject_alternative_name_is_kept_typed() -> None:
     sans = _row(rec)["tls"]["sans"]
     assert sans == [{"name": "ecs.office.com", "type": "DNS"}, {"name": "10.1.2.3", "type": "IP Address"},
                     {"name": "pki@example.com", "type": "Email"}]
+
+
+def test_corelight_suricata_alerts_are_detection_findings() -> None:
+    # a suricata_corelight.log record: the fields of corelight/Chronicle's log-schemas/suricata_corelight.rst,
+    # values as Corelight's documentation prints its example
+    rec = {"_path": "suricata_corelight", "_system_name": "sensor.lan", "_write_ts": "2020-04-20T18:47:54.345633Z",
+           "ts": "2020-04-20T18:47:54.339051Z", "uid": "CoO6zA3B7cX7KT6v07", "id.orig_h": "10.3.11.194",
+           "id.orig_p": 50136, "id.resp_h": "203.0.113.98", "id.resp_p": 447, "suri_id": "SYy9Irj5XdH2",
+           "service": "tls", "flow_id": 504752850478551, "tx_id": 0, "alert.action": "allowed", "alert.gid": 1,
+           "alert.signature_id": 2810654, "alert.rev": 4,
+           "alert.signature": "ETPRO POLICY Possibly Suspicious example.com SSL Cert",
+           "alert.category": "A Network Trojan was detected", "alert.severity": 1,
+           "community_id": "1:q5mSw5JpjV6tvM5dzM00Y0AQDlc="}
+    row = _row(rec)
+    info = row["finding_info"]
+    assert (row["class_uid"], row["severity"], row["metadata"]["product"]["name"]) == (2004, "High", "Suricata")
+    assert (info["title"], info["analytic"]["uid"], info["types"]) == (
+        "ETPRO POLICY Possibly Suspicious example.com SSL Cert", "1:2810654:4", ["A Network Trojan was detected"])
+    (ev,) = row["evidences"]
+    assert (ev["src_endpoint"]["ip"], ev["dst_endpoint"]["port"]) == ("10.3.11.194", 447)
+    low = _row({k: v for k, v in rec.items() if k != "_path"} | {"alert.severity": 3})  # no _path: by its keys
+    assert (low["class_uid"], low["severity"]) == (2004, "Low")

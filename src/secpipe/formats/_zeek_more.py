@@ -54,6 +54,11 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   where it was seen (``seen.where``) as description, the intel types it matched (``matched``) as
   ``finding_info.types``, the feeds it came from (``sources``) as ``data_sources``, the connection's
   addresses as the evidence's endpoints;
+- ``suricata_corelight`` (Corelight's sensors log each Suricata alert beside Zeek's logs, by the connection's
+  ``uid``; corelight/Chronicle ``log-schemas/suricata_corelight``) -> Detection Finding (2004), Create: the
+  ``alert.signature`` as title and analytic (``gid:signature_id:rev`` its uid), ``alert.category`` as description
+  and type, ``alert.severity`` 1 High, 2 Medium, 3 Low (Suricata's priorities; others Informational), the
+  connection's addresses as the evidence's endpoints; the product Suricata (OISF);
 - ``tunnel`` -> Tunnel Activity (4014): ``Tunnel::DISCOVER`` Open, ``CLOSE`` and ``EXPIRE`` Close; the
   encapsulation (``Tunnel::GRE``, ``TEREDO``, ``HTTP``...) as ``protocol_name``;
 - ``ntp`` -> NTP Activity (4013), one row a message: its mode (RFC 5905's 1-7 are OCSF's activity ids), ``version``,
@@ -129,6 +134,8 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
              ("certificate.issuer", S), ("san.dns", L), ("san.uri", L), ("san.email", L), ("san.ip", L), ("tx", S),
              ("rx", S), ("client_cert", B)],
     "weird": [("name", S), ("addl", S), ("source", S)],
+    "suricata_corelight": [("alert.signature", S), ("alert.signature_id", I64), ("alert.gid", I64), ("alert.rev", I64),
+                           ("alert.category", S), ("alert.severity", I64), ("alert.action", S), ("service", S)],
     "intel": [("seen.indicator", S), ("seen.where", S), ("matched", L), ("sources", L)],
     "tunnel": [("tunnel_type", S), ("action", S)],
     "ntp": [("version", I64), ("mode", I64), ("stratum", I64), ("precision", F64), ("root_delay", F64),
@@ -159,7 +166,7 @@ TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after")
 CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc": "network_activity",
            "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
            "x509": "network_activity", "weird": "detection_finding", "weird_activity": "network_activity",
-           "intel": "detection_finding",
+           "intel": "detection_finding", "suricata_corelight": "detection_finding",
            "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication",
            "signature": "detection_finding", "smb_cmd": "smb_activity", "software": "software_info",
            "known_hosts": "inventory_info", "known_services": "inventory_info", "known_certs": "network_activity",
@@ -181,19 +188,20 @@ KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snm
         ("ntlm", ("server_nb_computer_name",)), ("ntlm", ("server_dns_computer_name",)), ("smtp", ("mailfrom",)),
         ("smtp", ("rcptto",)), ("smtp", ("helo", "trans_depth")), ("smtp", ("last_reply", "trans_depth")),
         ("x509", ("certificate.serial",)), ("weird", ("name", "notice")), ("intel", ("seen.indicator",)),
+        ("suricata_corelight", ("suri_id", "alert.signature_id")),
         ("tunnel", ("tunnel_type", "action")), ("ntp", ("stratum", "ref_id")), ("ntp", ("mode", "stratum", "poll")),
         ("radius", ("username", "result")))  # fmt: skip
 #: logs whose rows need not name a connection (their own addresses, or none: x509)
-UNCONNECTED = frozenset({"files", "x509", "weird", "weird_activity", "intel", "signature", "software", "known_hosts", "known_services",
+UNCONNECTED = frozenset({"files", "x509", "weird", "weird_activity", "intel", "suricata_corelight", "signature", "software", "known_hosts", "known_services",
                          "known_certs"})
 #: logs whose class has no connection_info (Authentication, Email Activity; Detection Finding: the connection is the
 #: evidence's; x509: none)
-NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radius", "signature", "software",
+NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "suricata_corelight", "ntlm", "smtp", "radius", "signature", "software",
                                 "known_hosts", "known_services", "known_certs"})
 #: logs whose ``device`` is the host they are about (an inventory's), not the sensor (``_system_name``)
 OWN_DEVICE = frozenset({"software", "known_hosts", "known_services"})
 #: logs whose class has no endpoints of its own (the evidence's, or none; x509's are Corelight's tx/rx, not a conn_id)
-NO_ENDPOINTS = frozenset({"weird", "intel", "signature", "software", "known_hosts", "known_services"})
+NO_ENDPOINTS = frozenset({"weird", "suricata_corelight", "intel", "signature", "software", "known_hosts", "known_services"})
 
 #: the kinds of an SMB share (a tree's ``share_type``, a file action's prefix) -> share_type_id
 _SHARE_TYPES = {"DISK": 1, "FILE": 1, "PIPE": 2, "PRINT": 3}
@@ -364,6 +372,30 @@ def weird_logs(records: Sequence[Any], ks: Sequence[int]) -> dict[str, list[int]
     return out
 
 
+#: Suricata's alert severity (its rules' ``priority``, 1 the highest: Suricata's ``classification.config``) -> severity_id
+_SURICATA_SEVERITY = {1: 4, 2: 3, 3: 2}
+_SEVERITY_CAPTIONS = pa.array(["Unknown", "Informational", "Low", "Medium", "High"], S)
+
+
+def _suricata(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """suricata_corelight.log (Corelight's sensor logs each Suricata alert beside Zeek's logs, by the connection's
+    uid): the signature as title and analytic (its ``gid:signature_id:rev`` the analytic's uid), the category as
+    the finding's type, the alert's severity (1 High, 2 Medium, 3 Low; a rule's other priorities Informational),
+    the connection's addresses as the evidence's endpoints."""
+    sig, sev = field(s, "alert.signature"), field(s, "alert.severity")
+    ids = pc.fill_null(pc.take(pa.array([0, 4, 3, 2], I32), pc.if_else(
+        pc.and_(pc.greater_equal(sev, 1), pc.less_equal(sev, 3)), sev, pa.scalar(None, sev.type))), 1)
+    ids = pc.if_else(pc.is_null(sev), pa.scalar(0, I32), ids)
+    uid = pc.binary_join_element_wise(*(field(s, k).cast(S) for k in ("alert.gid", "alert.signature_id", "alert.rev")), ":")
+    category = field(s, "alert.category")
+    return 1, 0, {"finding_info.title": sig, "finding_info.desc": category, **_analytic(sig),
+                  "finding_info.analytic.uid": uid,
+                  "finding_info.types": pa.ListArray.from_arrays(
+                      pa.array(np.arange(len(s) + 1, dtype=np.int32)), category.cast(S), mask=pc.is_null(category)),
+                  "severity_id": ids, "severity": _SEVERITY_CAPTIONS.take(ids), "evidences": _evidence(s),
+                  "metadata.product.name": const("Suricata", len(s), S), "metadata.product.vendor_name": const("OISF", len(s), S)}
+
+
 def _intel(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
     return 1, 0, {
         "finding_info.title": field(s, "seen.indicator"), "finding_info.desc": field(s, "seen.where"),
@@ -504,7 +536,7 @@ def _app(protocol: str) -> Mapper:
 
 MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mapping, "dce_rpc": _dce_rpc, "files": _files,
                               "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird,
-                              "weird_activity": _weird_activity, "intel": _intel,
+                              "weird_activity": _weird_activity, "intel": _intel, "suricata_corelight": _suricata,
                               "tunnel": _tunnel, "ntp": _ntp, "radius": _radius, "signature": _signature,
                               "smb_cmd": _smb_cmd, "software": _software, "known_hosts": _known,
                               "known_services": _known, "known_certs": _known_certs, "dpd": _violation("analyzer"),
