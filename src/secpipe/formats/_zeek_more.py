@@ -355,7 +355,7 @@ def _weird_activity(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, 
     """A weird Zeek only logged: Network Activity, Other, the weird's name as the activity's (OCSF: an Other
     activity's name is the source's), ``addl`` as the status detail, the analyzer that saw it (``source``) as
     ``app_protocol_name``; its connection's endpoints and uid as any connection's."""
-    return 99, 1, {"activity_name": field(s, "name"), "status_detail": field(s, "addl"),
+    return 99, 1, {"activity_name": pc.coalesce(field(s, "name"), pa.scalar("Other", S)), "status_detail": field(s, "addl"),
                    "app_protocol_name": field(s, "source")}
 
 
