@@ -15,7 +15,8 @@ components, §3.27.5) -> ``finding_info.analytic`` (uid, name, desc from
 shortDescription/fullDescription, type Rule) and ``affected_code[0].rule``; result message
 (``message.text``, else by its ``id`` the rule's ``messageStrings``, else its tool component's
 ``globalMessageStrings``, SARIF §3.11.7; with ``arguments``, ``{n}`` placeholders filled and ``{{``/``}}``
-read as the braces they escape) -> ``message``; first location -> ``affected_code[0]`` (``file.path`` from
+read as the braces they escape) -> ``message``; each location with a file -> an ``affected_code`` entry, in order
+(a result lists several when it must be corrected at each, §3.27.12; its uid is made from the first) (``file.path`` from
 ``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns: in a line/column region an
 absent ``endLine`` is ``startLine`` and an absent ``startColumn`` 1, SARIF §3.30.5-§3.30.7); tool driver name,
 version (``version`` or ``semanticVersion``) and organization -> ``metadata.product`` and
@@ -60,9 +61,8 @@ relatedLocations, properties ...) stay in ``unmapped``; a secret scanner's resul
 Kingfisher ...: :data:`_SECRET_SCANNERS`) holds ``[REDACTED:<rule id>]`` in place of its snippet text and its
 ``properties.offender`` there and in ``raw_data`` (:mod:`._found_secrets`: the secret found; ``metadata.uid`` is still
 the hash of the result as received), as does a Semgrep secret rule's (a ``secrets`` segment in its rule id, as the
-registry's ``generic.secrets.*``: Semgrep's SARIF carries no other mark of one; its snippet is the matched lines);
-locations after the first are kept
-in ``raw_data``. The run's ``versionControlProvenance`` (the repositories it analyzed, §3.14.18)
+registry's ``generic.secrets.*``: Semgrep's SARIF carries no other mark of one; its snippet is the matched lines).
+The run's ``versionControlProvenance`` (the repositories it analyzed, §3.14.18)
 -> ``resources`` of each of its findings: type ``repository``, name and uid ``repositoryUri``,
 ``data`` the entry's other properties (``revisionId``, ``branch``, ``revisionTag`` ...) as JSON.
 
@@ -643,23 +643,10 @@ class Sarif(ReportFormat):
         gone = pc.or_kleene(pc.equal(f["baselineState"], "absent"), pc.equal(f["kind"], "pass"))
         status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(gone, False), 4, 1))
         status_id = status_id.cast(pa.int32())
-        has_file = paths.is_valid()
-        start_line = _int32(f["startLine"])
-        code = nest({
-            "file.path": paths,
-            "file.name": _distinct_map(paths, _file_name, S),
-            "file.type_id": pc.if_else(has_file, pa.scalar(_REGULAR_FILE, pa.int32()), pa.scalar(None, pa.int32())),
-            "file.type": pc.if_else(has_file, pa.scalar("Regular File", S), pa.scalar(None, S)),
-            "start_line": start_line,
-            # a line/column region's absent endLine is its startLine and its absent startColumn 1
-            # (SARIF 2.1.0 §3.30.5-§3.30.7); an absent endColumn (the end of that line) stays unknown
-            "end_line": _int32(pc.coalesce(f["endLine"], f["startLine"])),
-            "start_column": pc.coalesce(_int32(f["startColumn"]), pc.if_else(start_line.is_valid(), _ONE, _NULL32)),
-            "end_column": _int32(f["endColumn"]),
-            "rule.uid": rid_arr,
-            "rule.name": rule_names,
-            "rule.desc": short,
-        })  # fmt: skip
+        if f.get("locations") is None:  # one location a result at most: its first is its affected code
+            affected = singleton_list(_code(paths, f, rid_arr, rule_names, short), paths.is_valid())
+        else:  # every location of a result is where it occurred (SARIF §3.27.12): one affected_code each
+            affected = _all_code(run, *f["locations"], rid_arr, rule_names, short)
         named = per["cve"].take(take)  # the CVE or GHSA id the rule id is or begins with
         cwe, cwe_cap = _cwes(run, f["taxa"], f["props"], per, take)
         none_s = pa.scalar(None, S)
@@ -684,7 +671,7 @@ class Sarif(ReportFormat):
                                    adv),  # fmt: skip
             "references": per["references"].take(take),
             "related_vulnerabilities": per["related"].take(take),
-            "affected_code": singleton_list(code, has_file),
+            "affected_code": affected,
         })  # fmt: skip
         message = _messages(run, msgs, group, rules)
         cols.update({
@@ -754,6 +741,42 @@ def _logical(run: _RunCtx, f: dict[str, Any]) -> tuple[pa.Array, pa.Array]:
     return strs(names), strs(kinds)
 
 
+def _code(paths: pa.Array, region: dict[str, pa.Array], rid: pa.Array, names: pa.Array, short: pa.Array) -> pa.Array:
+    """``affected_code`` entries of locations (``paths`` and ``region``'s int64 line/column columns)."""
+    has_file = paths.is_valid()
+    start_line = _int32(region["startLine"])
+    return nest({
+        "file.path": paths,
+        "file.name": _distinct_map(paths, _file_name, S),
+        "file.type_id": pc.if_else(has_file, pa.scalar(_REGULAR_FILE, pa.int32()), pa.scalar(None, pa.int32())),
+        "file.type": pc.if_else(has_file, pa.scalar("Regular File", S), pa.scalar(None, S)),
+        "start_line": start_line,
+        # a line/column region's absent endLine is its startLine and its absent startColumn 1
+        # (SARIF 2.1.0 §3.30.5-§3.30.7); an absent endColumn (the end of that line) stays unknown
+        "end_line": _int32(pc.coalesce(region["endLine"], region["startLine"])),
+        "start_column": pc.coalesce(_int32(region["startColumn"]), pc.if_else(start_line.is_valid(), _ONE, _NULL32)),
+        "end_column": _int32(region["endColumn"]),
+        "rule.uid": rid,
+        "rule.name": names,
+        "rule.desc": short,
+    })  # fmt: skip
+
+
+def _all_code(run: _RunCtx, offsets: np.ndarray, locs: dict[str, pa.Array], rid: pa.Array, names: pa.Array,
+              short: pa.Array) -> pa.Array:  # fmt: skip
+    """``affected_code`` of every location of each result (``offsets``: result i's locations are
+    ``offsets[i]:offsets[i+1]`` of the per-location columns ``locs``), those with a file, in order."""
+    rows = np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
+    at = pa.array(rows)
+    paths = either(_paths(run, locs["uri"], locs["base"]), _artifact_uris(run, locs["artifact"]))
+    code = _code(paths, locs, rid.take(at), names.take(at), short.take(at))
+    keep = np.asarray(paths.is_valid().to_numpy(zero_copy_only=False), bool)
+    counts = np.bincount(rows[keep], minlength=len(offsets) - 1)
+    off = np.zeros(len(counts) + 1, np.int32)
+    np.cumsum(counts, out=off[1:])
+    return pa.ListArray.from_arrays(pa.array(off), code.filter(pa.array(keep)), mask=pa.array(counts == 0))
+
+
 def _repositories(vcp: Any) -> list[dict[str, Any]] | None:
     """``resources``: the repositories a run analyzed (SARIF §3.14.18 ``versionControlProvenance``,
     §3.23 versionControlDetails), one per entry with its required ``repositoryUri``: type
@@ -814,6 +837,11 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
     f["artifact"] = s[_PHYS + "artifactLocation.index"].take(first)
     for k in _LOC_INTS:
         f[k] = s[_PHYS + "region." + k].take(first)
+    f["locations"] = None
+    if len(s[_PHYS + "artifactLocation.uri"]) > int(np.count_nonzero(offsets[1:] > offsets[:-1])):  # 2+ in a result
+        f["locations"] = (offsets, {"uri": s[_PHYS + "artifactLocation.uri"], "base": s[_PHYS + "artifactLocation.uriBaseId"],
+                                    "artifact": s[_PHYS + "artifactLocation.index"],
+                                    **{k: s[_PHYS + "region." + k] for k in _LOC_INTS}})  # fmt: skip
     # the first location's first logical location: its items start at inner[first location]
     inner, _mask = cols.lists[_LOGICAL]
     at = np.minimum(offsets[:-1], len(inner) - 2)
@@ -886,6 +914,16 @@ def _fields(st: Strict) -> dict[str, Any]:
     for k in _LOC_INTS:
         f[k] = pa.array([None if v is not None and not _MIN <= v <= _MAX else v for v in (getattr(g, k) for g in regions)],
                         pa.int64())  # fmt: skip
+    f["locations"] = None
+    if any(r.locations and len(r.locations) > 1 for r in rs):  # every location, as the native path gives them
+        every = [loc.physicalLocation or _PhysLoc() for r in rs for loc in r.locations or ()]
+        at = [p.artifactLocation or _NO_ART for p in every]
+        reg = [p.region or _Region() for p in every]
+        f["locations"] = (np.cumsum([0, *(len(r.locations or ()) for r in rs)]),
+                          {"uri": strs([a.uri for a in at]), "base": strs([a.uriBaseId for a in at]),
+                           "artifact": _ref_ints([a.index for a in at]),
+                           **{k: pa.array([None if v is not None and not _MIN <= v <= _MAX else v
+                                           for v in (getattr(g, k) for g in reg)], pa.int64()) for k in _LOC_INTS}})  # fmt: skip
     f["score"] = pa.array([_security_severity(_result_props(r.properties)) for r in rs], pa.float64())
     f["fingerprints"] = [r.fingerprints for r in rs]
     f["partialFingerprints"] = [r.partialFingerprints for r in rs]
