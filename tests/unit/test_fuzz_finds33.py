@@ -51,6 +51,21 @@ def test_a_lone_surrogate_in_one_of_several_reports_is_mended_in_that_one_alone(
             assert sorted(t.removesuffix("\ufffd") for t in titles) == want
 
 
+def test_one_damaged_report_of_several_one_a_line_is_dead_lettered_alone() -> None:
+    # seed 3302 round 1872 (records, snyk): the multi-project array one project a line, one of them cut inside a
+    # string: the whole body was dead-lettered ("JSON is malformed: invalid character": the report's compactor
+    # reads on past the first document, so no "trailing characters" split it), the other projects with it
+    lines = _reports(None).splitlines()
+    for bad in (0, 1, 2):
+        cut = lines[bad][: len(lines[bad]) // 2]  # inside the issues (a string or a value cut)
+        data = b"\n".join(lines[:bad] + [cut] + lines[bad + 1 :]) + b"\n"
+        for fmt in ("snyk", "auto"):
+            got = mutate.ingest(data, fmt)
+            assert len(got.dead) == 1 and got.dead[0].raw.strip() == cut, (bad, fmt, got.dead[:1])  # red before: all
+            alone = mutate.ingest(lines[bad], "snyk")
+            assert len(_titles(got)) == 8 - len(_titles(alone))
+
+
 def test_a_zeek_port_past_int32_leaves_its_record_a_base_event_and_the_others_mapped() -> None:
     # seed 3301 round 12378 (json-keys): Tenzir's export of M57's weird.log (tests/cases/zeek_more, nested
     # ``id``) with one ``resp_p`` of 1709528767123, which no port is (Zeek's port: 0-65535): the cast to OCSF's

@@ -128,7 +128,8 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     refuses as a whole ("trailing characters"), is decoded document by document
     (:func:`json_documents`): each is stored or dead-lettered on its own, as when it comes alone.
     Pretty-printed ones of which one is damaged (msgspec refuses the body at the damage) are cut
-    where a printer begins each (:func:`_pretty_objects`) and read so, the damaged one dead-lettered alone.
+    where a printer begins each (:func:`_pretty_objects`), ones a line at the lines
+    (:func:`_object_lines`), and read so, the damaged one dead-lettered alone.
     A document refused for a lone surrogate escape is read with U+FFFD in its place
     (:func:`lone_surrogates_mended`), alone or among others (the documents are then found in the
     mended text, which has the same length, and each taken from ``data``).
@@ -140,11 +141,11 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
         redo = again.dead[0] if again is not None and len(again.dead[0].raw) == len(data) else None
         whole, why = (data, res.dead[0].reason) if redo is None else (redo.raw, redo.reason)
         docs = _same_cuts(data, json_documents(whole)) if _TRAILING in why else []
-        parts = _pretty_objects(docs[-1].strip()) if docs else []
-        if len(parts) > 1 and not _is_json(docs[-1]):  # the unreadable rest: pretty-printed documents, one damaged
+        parts = (_object_lines(docs[-1]) or _pretty_objects(docs[-1].strip())) if docs else []
+        if len(parts) > 1 and not _is_json(docs[-1]):  # the unreadable rest: documents one a line or pretty-printed, one damaged
             docs[-1:] = parts
         elif not docs and res.dead[0].raw == data and not _is_json(data):
-            docs = _pretty_objects(data.removeprefix(BOM).strip())
+            docs = _object_lines(data.removeprefix(BOM)) or _pretty_objects(data.removeprefix(BOM).strip())
         if len(docs) > 1:
             out = Decoded()
             for doc in docs:
@@ -474,6 +475,15 @@ def _pretty_objects(text: bytes) -> list[bytes]:
         return []
     cuts = [m.start() for m in _PRETTY_START.finditer(text, 1)]
     return [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def _object_lines(text: bytes) -> list[bytes]:
+    """The lines of ``text`` when it holds JSON documents one a line (``jq -c``), of which one at
+    least is damaged: two or more lines, each not blank opening with ``{`` or ``[`` (a
+    pretty-printed document's last line is a ``}`` or ``]``); ``[]`` otherwise. Each is then read
+    on its own."""
+    lines = [ln for ln in text.split(b"\n") if ln.strip()]
+    return lines if len(lines) > 1 and all(ln[:1] in (b"{", b"[") for ln in lines) else []
 
 
 def _is_json(data: bytes) -> bool:
