@@ -4,7 +4,13 @@ The Policy Working Group's report resources (``wgpolicyk8s.io`` v1alpha1, v1alph
 their successor ``openreports.io/v1alpha1``) are what Kyverno, Falco's and kube-bench's report
 adapters, Trivy Operator and other policy engines write into a cluster; ``kubectl get polr,cpolr -A
 -o json`` saves them as a ``List`` (``items``), one as the object itself, several as an array.
-Each ``results[]`` entry (a policy rule's outcome on one resource) is one **Compliance Finding (2003)**:
+Each ``results[]`` entry (a policy rule's outcome on one resource) is one **Compliance Finding (2003)**, but a
+vulnerability scanner's result (``category`` ``Vulnerability Scan``: trivy-operator-polr-adapter's VulnerabilityReport
+results, ``pkg/adapters/vulnr``; an image scanner's ``vulnerability``) is a **Vulnerability Finding (2002)** with the
+same finding, time, product and resources, and ``vulnerabilities[0]``: the ``policy`` (the vulnerability id) as
+``cve.uid`` where it is a CVE's, the message as title, the severity, the package from ``properties`` (``resource`` or
+``pkgName``, ``installedVersion``, ``fixedVersion`` as ``fixed_in_version`` and ``is_fix_available``), the
+``primaryLink`` / ``primaryURL`` as reference, the ``<source>.v3_score`` / ``v3_vector`` (and v2) CVSS scores:
 
 - ``policy`` -> ``compliance.control``; ``rule`` -> ``compliance.checks[0]`` (uid and name, with the
   result's status); ``category`` -> ``compliance.category`` and ``finding_info.types``;
@@ -87,6 +93,7 @@ class _Result(msgspec.Struct, gc=False):
     timestamp: _Time | None = None
     resources: list[_Ref] | None = None
     subjects: list[_Ref] | None = None
+    properties: dict[str, Any] | None = None  # (read for a vulnerability; kept in unmapped)
 
 
 class _Meta(msgspec.Struct, gc=False):
@@ -191,6 +198,10 @@ class PolicyReport(ReportFormat):
             found += [_Found(rep, r, b'{"report":' + head + b',"result":' + x + b"}", u)
                       for r, x, u in zip(typed.recs, typed.raws, top.unmapped.to_pylist(), strict=True)]  # fmt: skip
         out.events = len(found) + len(out.dead)
+        vulns = [f for f in found if (f.result.category or "").lower() in _VULN_CATEGORIES]
+        if vulns:
+            found = [f for f in found if (f.result.category or "").lower() not in _VULN_CATEGORIES]
+            out.batches.append(self._vulnerabilities(vulns))
         if found:
             out.batches.append(self._batch(found))
         return out
@@ -212,14 +223,15 @@ class PolicyReport(ReportFormat):
         except msgspec.DecodeError as exc:  # a List or array whose top level is not of the shape
             return self.dead(f"not {self.what}: {exc}", source, data)
 
-    def _batch(self, fs: list[_Found]) -> pa.RecordBatch:
+    def _finding(self, cls: str, fs: list[_Found]) -> dict[str, pa.Array]:
+        """The columns a result's finding has whatever its class: time, product, resources, title, uid."""
         n = len(fs)
         rs = [f.result for f in fs]
         sev = severity_ids([r.severity for r in rs])
         raws = [f.raw for f in fs]
         reported = parse_times([(f.report.metadata or _NO_META).creationTimestamp for f in fs])
         times = pc.coalesce(pa.array([_ms(r.timestamp) for r in rs], pa.int64()), reported)
-        cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
                             times_ms=times, raws=raws, activity_id=1, severity_id=sev)  # fmt: skip
         products = strs([r.source or f.report.source or None for r, f in zip(rs, fs, strict=True)])
         cols["metadata.product.name"] = pc.fill_null(products, self.product)
@@ -228,11 +240,6 @@ class PolicyReport(ReportFormat):
         resources = pa.array([[{"type": x.kind, "name": x.name, "namespace": x.namespace or ns, "uid": x.uid,
                                 "version": x.apiVersion} for x in rf] or None
                               for rf, ns in zip(refs, spaces, strict=True)], _RES)  # fmt: skip
-        words = [(r.result or r.status or "").lower() for r in rs]
-        got = [_STATUS.get(w, _UNKNOWN) for w in words]
-        cstatus, ccaption = pa.array([g[0] for g in got], pa.int32()), strs([g[1] for g in got])
-        policy, rule = strs([r.policy for r in rs]), strs([r.rule for r in rs])
-        check = nest({"uid": rule, "name": rule, "status": ccaption, "status_id": cstatus})
         msg = strs([r.message or None for r in rs])
         # (not binary_join_element_wise's null_handling="skip": pyarrow 26 drops a row whose inputs are all null)
         title = pc.coalesce(msg, strs([" ".join(x for x in (r.policy, r.rule) if x) or None for r in rs]))
@@ -240,26 +247,97 @@ class PolicyReport(ReportFormat):
         where = [f"{x.kind}/{x.namespace or ns or ''}/{x.name}" for x, ns in zip(first, spaces, strict=True)]
         key = strs([f"{r.policy}|{r.rule}|{w}" for r, w in zip(rs, where, strict=True)])
         status = const(1, n, pa.int32())
-        category = strs([r.category or None for r in rs])
         cols.update({
             "status_id": status,
-            "status": captions(_CLS, "status_id", status),
+            "status": captions(cls, "status_id", status),
             "message": title,
             "finding_info.uid": distinct_uids(key, products),
             "finding_info.title": title,
             "finding_info.desc": msg,
             "finding_info.types": pa.array([[r.category] if r.category else None for r in rs], STR_LIST),
             "finding_info.product.name": pc.fill_null(products, self.product),
+            "resources": resources,
+            "unmapped": strs([f.unmapped for f in fs]),
+        })  # fmt: skip
+        return cols
+
+    def _batch(self, fs: list[_Found]) -> pa.RecordBatch:
+        cols = self._finding(_CLS, fs)
+        rs = [f.result for f in fs]
+        words = [(r.result or r.status or "").lower() for r in rs]
+        got = [_STATUS.get(w, _UNKNOWN) for w in words]
+        cstatus, ccaption = pa.array([g[0] for g in got], pa.int32()), strs([g[1] for g in got])
+        policy, rule = strs([r.policy for r in rs]), strs([r.rule for r in rs])
+        check = nest({"uid": rule, "name": rule, "status": ccaption, "status_id": cstatus})
+        cols.update({
             "compliance.control": policy,
-            "compliance.category": category,
+            "compliance.category": strs([r.category or None for r in rs]),
             "compliance.status_id": cstatus,
             "compliance.status": ccaption,
             "compliance.status_code": strs([w or None for w in words]),
             "compliance.checks": singleton_list(only_where(check, rule), rule.is_valid()),
-            "resources": resources,
-            "unmapped": strs([f.unmapped for f in fs]),
         })  # fmt: skip
         return to_batch(_CLS, cols)
+
+    def _vulnerabilities(self, fs: list[_Found]) -> pa.RecordBatch:
+        """Vulnerability Findings of the results of a vulnerability scan (module docstring)."""
+        cols = self._finding(_VULN_CLS, fs)
+        cols["vulnerabilities"] = pa.array([[_vulnerability(f.result)] for f in fs], _VULN)
+        return to_batch(_VULN_CLS, cols)
+
+
+_VULN_CLS = "vulnerability_finding"
+#: the ``category`` of a vulnerability scanner's results: trivy-operator-polr-adapter's (``Vulnerability Scan``,
+#: ``pkg/adapters/vulnr``), and the word other image scanners' reports use
+_VULN_CATEGORIES = frozenset({"vulnerability scan", "vulnerability"})
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+#: a CVSS score a property gives (the adapter's ``<source>.v3_score`` / ``v3_vector``, ``v2_*``)
+_CVSS_KEY = re.compile(r"^(?P<source>[\w-]+)\.v(?P<v>[23])_score$")
+_CVSS = pa.struct([("version", S), ("base_score", pa.float64()), ("vector_string", S), ("vendor_name", S)])
+_VULN = pa.list_(pa.struct([
+    ("cve", pa.struct([("uid", S), ("cvss", pa.list_(_CVSS))])), ("title", S), ("severity", S), ("vendor_name", S),
+    ("affected_packages", pa.list_(pa.struct([("name", S), ("version", S), ("fixed_in_version", S)]))),
+    ("references", pa.list_(S)), ("is_fix_available", pa.bool_()),
+]))  # fmt: skip
+
+
+def _prop(props: dict[str, Any], *keys: str) -> str | None:
+    for k in keys:
+        v = props.get(k)
+        if v is not None and v != "":
+            return str(v)
+    return None
+
+
+def _vulnerability(r: _Result) -> dict[str, Any]:
+    """The vulnerability a scanner's result names: the policy its id (a CVE's as ``cve.uid``), the message its
+    title, the package and versions from the properties (the adapter's ``resource``, ``installedVersion``,
+    ``fixedVersion``, ``primaryLink``; Kyverno image scanners' ``pkgName``, ``primaryURL``), the CVSS scores."""
+    props = r.properties or {}
+    cvss = []
+    for k, v in props.items():
+        m = _CVSS_KEY.match(k)
+        if m is None:
+            continue
+        try:
+            score = float(v)
+        except (TypeError, ValueError):
+            continue
+        vector = _prop(props, f"{m['source']}.v{m['v']}_vector")
+        version = vector[5:8] if vector and vector.startswith("CVSS:") else f"{m['v']}.0"
+        cvss.append({"version": version, "base_score": score, "vector_string": vector, "vendor_name": m["source"]})
+    fixed = _prop(props, "fixedVersion", "fixed_version")
+    name = _prop(props, "resource", "pkgName", "package", "pkg_name")
+    link = _prop(props, "primaryLink", "primaryURL", "primary_url")
+    uid = r.policy if r.policy and _CVE.match(r.policy) else None
+    return {
+        "cve": {"uid": uid, "cvss": cvss or None} if uid or cvss else None,
+        "title": r.message or r.policy, "severity": r.severity.title() if r.severity else None,
+        "vendor_name": r.source,
+        "affected_packages": [{"name": name, "version": _prop(props, "installedVersion", "installed_version"),
+                               "fixed_in_version": fixed}] if name else None,
+        "references": [link] if link else None, "is_fix_available": True if fixed else None,
+    }  # fmt: skip
 
 
 _API = re.compile(rb'"apiVersion"\s*:\s*"(?:wgpolicyk8s\.io|openreports\.io)/')
