@@ -359,9 +359,9 @@ def _resources(r: _Resource) -> list[_Res]:
     if w is not None and (w.name or w.uid):
         # (Runtime Monitoring and EKS audit findings: the pod or workload, and its containers, in its namespace)
         out.append((w.type or "KubernetesWorkload", w.uid, w.name, None, None, None, w.namespace))
-        out += [("Container", c.id, c.name, None, None, None, w.namespace) for c in w.containers or () if c.id or c.name]
-    if (c := r.container_details) is not None and (c.id or c.name):
-        out.append(("Container", c.id, c.name, None, None, None, None))
+        out += [("Container", x.id, x.name, None, None, None, w.namespace) for x in w.containers or () if x.id or x.name]
+    if (box := r.container_details) is not None and (box.id or box.name):
+        out.append(("Container", box.id, box.name, None, None, None, None))
     if (d := r.rds_db_instance_details) is not None and (d.db_instance_arn or d.db_instance_identifier):
         out.append(("RDSDBInstance", d.db_instance_arn, d.db_instance_identifier, None, None, None, None))
     if (fn := r.lambda_details) is not None and (fn.function_arn or fn.function_name):
