@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from secpipe.schema.conformance import check_rows
 from tests.unit.holdout_support import ADDRESS_ONLY
@@ -37,7 +38,8 @@ CONTAINER = {"container": {"id": "9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6
                            "image": {"name": "httpd:2.4"}, "runtime": "containerd"},
              "kubernetes": {"pod": {"uid": "5c1d3f9e-2b7a-4c8e-9f0d-1a2b3c4d5e6f", "name": "web-7d9f"},
                             "container": {"name": "web"}, "namespace": "default", "node": {"name": "node-1"}}}
-ACCESS = (CASES / "holdout" / "elastic-apache-access-basic.log").read_text().splitlines()[1]
+ACCESS, ACCESS2, ACCESS3 = [(CASES / "holdout" / "elastic-apache-access-basic.log").read_text().splitlines()[i]
+                             for i in (1, 3, 7)]
 FALCO = (CASES / "holdout" / "elastic-falco-alerts.log").read_text().splitlines()[0]
 
 
@@ -45,54 +47,58 @@ def _doc(message: str, path: str, **more: Any) -> dict[str, Any]:
     return {**FILEBEAT, "message": message, "log": {"offset": 0, "file": {"path": path}}, "host": HOST, **more}
 
 
-def _bulk(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
+UID = "5c1d3f9e-2b7a-4c8e-9f0d-1a2b3c4d5e6f"
+POD_LOG = f"/var/log/pods/default_web-7d9f_{UID}/web/0.log"
+#: Vector's kubernetes_logs source's event (its FieldsSpec defaults, src/sources/kubernetes_logs/pod_metadata_annotator.rs:
+#: kubernetes.pod_node_name, pod_uid, container_name, container_image, and container_id as Kubernetes'
+#: ContainerStatus writes it, <runtime>://<id>; the pod's log file as file)
+VECTOR = {"file": POD_LOG, "kubernetes": {
+    "container_id": "containerd://9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7",
+    "container_image": "httpd:2.4", "container_name": "web", "pod_name": "web-7d9f", "pod_namespace": "default",
+    "pod_node_name": "node-1", "pod_uid": UID, "pod_ip": "10.1.2.3", "pod_labels": {"app": "web"}},
+    "message": ACCESS3, "source_type": "kubernetes_logs", "stream": "stdout", "timestamp": "2023-11-20T14:37:56.612Z"}
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    """The rows of one _bulk request of the documents (the access lines', each another line, by the file it came from)."""
+    data = tmp_path_factory.mktemp("data")
+    docs = [_doc(ACCESS, "/var/log/apache2/access.log"), _doc(ACCESS2, "/var/log/containers/web.log", **CONTAINER),
+            _doc(FALCO, "/var/log/falco/events.json"), VECTOR]
     body = b"".join(b'{"create":{"_index":"filebeat-8.11.0"}}\n' + orjson.dumps(d) + b"\n" for d in docs)
-    answer = _post(tmp_path, "/_bulk", body, "application/x-ndjson")
+    answer = _post(data, "/_bulk", body, "application/x-ndjson")
     assert answer.json()["errors"] is False
+    return {"access": {r["metadata"]["log_source"]: r for r in _rows(data, "http_activity")},
+            "falco": _rows(data, "detection_finding")}  # type: ignore[dict-item]
 
 
-def test_access_line_device_is_the_ecs_host_with_its_name_and_id(tmp_path: Path) -> None:
-    _bulk(tmp_path, [_doc(ACCESS, "/var/log/apache2/access.log")])
-    (row,) = _rows(tmp_path, "http_activity")
+def test_access_line_device_is_the_ecs_host_with_its_name_and_id(stored: dict) -> None:
+    row = stored["access"]["/var/log/apache2/access.log"]
     device = row["device"]
     assert (device["hostname"], device["name"], device["uid"]) == ("web-01.example.com", HOST["name"], HOST["id"])
     assert device["type_id"] == 0
     assert not [k for k in check_rows("http_activity", [row]) if ADDRESS_ONLY not in k]  # (the client: an address)
 
 
-def test_container_of_the_line_is_the_ecs_container(tmp_path: Path) -> None:
-    _bulk(tmp_path, [_doc(ACCESS, "/var/log/containers/web.log", **CONTAINER)])
-    (row,) = _rows(tmp_path, "http_activity")
-    container = row["device"]["container"]
+def test_container_of_the_line_is_the_ecs_container(stored: dict) -> None:
+    container = stored["access"]["/var/log/containers/web.log"]["device"]["container"]
     assert container["uid"] == CONTAINER["container"]["id"] and container["name"] == "web"
     assert container["image"]["name"] == "httpd:2.4" and container["runtime"] == "containerd"
     assert container["pod_uuid"] == CONTAINER["kubernetes"]["pod"]["uid"]
 
 
-def test_a_device_of_another_host_is_the_records_own(tmp_path: Path) -> None:
+def test_a_device_of_another_host_is_the_records_own(stored: dict) -> None:
     # the Falco alert names its device (the container's host 97ade2b595f0): not the shipper's machine
-    _bulk(tmp_path, [_doc(FALCO, "/var/log/falco/events.json")])
-    (row,) = _rows(tmp_path, "detection_finding")
+    (row,) = stored["falco"]
     assert row["device"]["hostname"] == "97ade2b595f0"
     assert "uid" not in row["device"] and "name" not in row["device"]
     assert orjson.loads(row["unmapped"])["host"]["id"] == HOST["id"]  # kept with the envelope
 
 
-def test_vector_kubernetes_logs_metadata_is_the_device_and_its_container(tmp_path: Path) -> None:
-    # Vector's kubernetes_logs source (its FieldsSpec defaults, src/sources/kubernetes_logs/pod_metadata_annotator.rs):
-    # kubernetes.pod_node_name, pod_uid, container_name, container_image, and container_id as Kubernetes'
-    # ContainerStatus writes it, <runtime>://<id>; the pod's log file as file
-    uid = "5c1d3f9e-2b7a-4c8e-9f0d-1a2b3c4d5e6f"
-    log = f"/var/log/pods/default_web-7d9f_{uid}/web/0.log"
-    doc = {"file": log, "kubernetes": {
-        "container_id": "containerd://9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7",
-        "container_image": "httpd:2.4", "container_name": "web", "pod_name": "web-7d9f", "pod_namespace": "default",
-        "pod_node_name": "node-1", "pod_uid": uid, "pod_ip": "10.1.2.3", "pod_labels": {"app": "web"}},
-        "message": ACCESS, "source_type": "kubernetes_logs", "stream": "stdout", "timestamp": "2023-11-20T14:37:56.612Z"}
-    _bulk(tmp_path, [doc])
-    (row,) = _rows(tmp_path, "http_activity")
-    assert row["device"]["hostname"] == "node-1" and row["metadata"]["log_source"] == log
+def test_vector_kubernetes_logs_metadata_is_the_device_and_its_container(stored: dict) -> None:
+    row = stored["access"][POD_LOG]
+    assert row["device"]["hostname"] == "node-1"
     container = row["device"]["container"]
     assert container["uid"] == "9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7"
-    assert container["runtime"] == "containerd" and container["pod_uuid"] == uid
+    assert container["runtime"] == "containerd" and container["pod_uuid"] == UID
     assert container["name"] == "web" and container["image"]["name"] == "httpd:2.4"
