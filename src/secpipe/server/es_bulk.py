@@ -283,9 +283,9 @@ def within_limits(body: bytes, default_index: str | None, max_depth: int,
     items = parsed.items() if isinstance(parsed, Uniform) else parsed
     why: dict[int, str] = {}
     for i, (op, index, id_, doc) in enumerate(items):
-        if doc is not None and (n := marks.get(doc)) is not None:
-            items[i] = (op, index, id_, lines[n])
-            why[i] = over[n]
+        if doc is not None and (at := marks.get(doc)) is not None:
+            items[i] = (op, index, id_, lines[at])
+            why[i] = over[at]
     return (items, why) if len(why) == len(over) else None  # (a stand-in read as an action line: refused whole)
 
 
