@@ -50,7 +50,7 @@ def _lake_twice(tmp: Path, files: list[Path], fmt: str = "auto") -> tuple[dict[s
 
 
 def _fuids(d: Decoded) -> list[str]:
-    return [r["finding_info"]["uid"] for r in _rows(d) if "finding_info" in r]  # (a File Query has no finding)
+    return [r["finding_info"]["uid"] for r in _rows(d)]
 
 
 # --------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Trivy's custom resources (what a module read from the files it asked for: a result's ``CustomResources``, Class
-``custom``) are stored as File Query (5007) events, where they were dropped.
+``custom``) are kept, where they were dropped: as ``resources`` of each finding of their report (the facts the
+module's post-scan judged the findings by), and, in a report with no finding, as File Query (5007) events.
 
 Input: Trivy's own spring4shell golden (``tests/cases/scanners33/spring4shell-jre8.json.golden``, see SOURCES.md:
-the module's Java and Tomcat versions); a custom resource of the wrong shape built from Trivy's
-``pkg/fanal/types.CustomResource`` (``{Type, FilePath, Layer, Data}``)."""
+the module's Java and Tomcat versions beside CVE-2022-22965); that report with its finding's result left out; a
+custom resource of the wrong shape built from Trivy's ``pkg/fanal/types.CustomResource`` (``{Type, FilePath,
+Layer, Data}``)."""
 
 from __future__ import annotations
 
@@ -17,41 +19,48 @@ from secpipe.formats import _fast
 from tests.unit.holdout_support import auto_decoded, conformant_rows
 
 _GOLDEN = Path(__file__).parents[1] / "cases" / "scanners33" / "spring4shell-jre8.json.golden"
+_FOUND = [("spring4shell/java-major-version", "/usr/local/openjdk-8/release", "1.8.0_322"),
+          ("spring4shell/tomcat-version", "/usr/local/tomcat/RELEASE-NOTES", "8.5.77")]  # fmt: skip
 
 
-def _queries(doc: bytes, tmp_path: Path) -> list[dict]:
-    d = auto_decoded(doc, tmp_path, "trivy")
-    assert not d.dead and d.events == 3
-    rows = conformant_rows(d)
-    assert len(rows["vulnerability_finding"]) == 1
-    return rows["file_query"]
+def _custom(rows: list[dict]) -> list[list[tuple[str, str, str]]]:
+    return [[(x["type"], x["name"], json.loads(x["data"])["Data"]) for x in r["resources"] if x["labels"] == ["custom"]]
+            for r in rows]  # fmt: skip
 
 
-def test_spring4shell_module_resources_are_file_queries(tmp_path: Path) -> None:
-    rows = _queries(_GOLDEN.read_bytes(), tmp_path)
-    assert [(r["file"]["path"], r["query_info"], r["message"]) for r in rows] == [
-        ("/usr/local/openjdk-8/release",
-         {"name": "spring4shell", "query_string": "spring4shell/java-major-version", "data": '"1.8.0_322"'},
-         "spring4shell/java-major-version: 1.8.0_322"),
-        ("/usr/local/tomcat/RELEASE-NOTES",
-         {"name": "spring4shell", "query_string": "spring4shell/tomcat-version", "data": '"8.5.77"'},
-         "spring4shell/tomcat-version: 8.5.77"),
-    ]  # fmt: skip
-    first = rows[0]
-    assert (first["activity_name"], first["query_result"], first["severity"]) == ("Query", "Exists", "Informational")
-    assert first["time_dt"].isoformat() == "2021-08-25T12:20:30+00:00"  # the report's CreatedAt
-    assert first["metadata"]["correlation_uid"] == "017b7d41-e09f-7000-80ea-000000000001"
-    kept = json.loads(first["unmapped"])
-    assert kept["ArtifactName"] == "testdata/fixtures/images/spring4shell-jre8.tar.gz"
-    assert kept["Layer"]["DiffID"].startswith("sha256:ba40706e")
+def test_spring4shell_module_resources_are_the_findings_resources(tmp_path: Path) -> None:
+    d = auto_decoded(_GOLDEN.read_bytes(), tmp_path, "trivy")
+    assert not d.dead and d.events == 1
+    [vuln] = conformant_rows(d)["vulnerability_finding"]
+    assert _custom([vuln]) == [_FOUND]
+    layer = json.loads(vuln["resources"][-1]["data"])["Layer"]
+    assert layer["DiffID"].startswith("sha256:85595543")
 
 
-def test_same_events_compacted_and_without_the_native_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_rows_compacted_and_without_the_native_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = _GOLDEN.read_bytes()
-    as_given = _queries(doc, tmp_path)
-    assert _queries(json.dumps(json.loads(doc), separators=(",", ":")).encode(), tmp_path) == as_given
+
+    def rows(doc: bytes) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in ("time", "time_dt")}
+                for r in conformant_rows(auto_decoded(doc, tmp_path, "trivy"))["vulnerability_finding"]]  # fmt: skip
+
+    as_given = rows(doc)
+    assert rows(json.dumps(json.loads(doc), separators=(",", ":")).encode()) == as_given
     monkeypatch.setattr(_fast, "_module", lambda: None)
-    assert _queries(doc, tmp_path) == as_given
+    assert rows(doc) == as_given
+
+
+def test_custom_resources_alone_are_file_queries(tmp_path: Path) -> None:
+    report = json.loads(_GOLDEN.read_bytes())
+    report["Results"] = [r for r in report["Results"] if r.get("Class") == "custom"]
+    d = auto_decoded(json.dumps(report).encode(), tmp_path, "trivy")
+    assert not d.dead and d.events == 2
+    rows = conformant_rows(d)["file_query"]
+    assert [(r["query_info"]["query_string"], r["file"]["path"], r["message"]) for r in rows] == [
+        (t, p, f"{t}: {v}") for t, p, v in _FOUND]
+    assert {r["query_info"]["name"] for r in rows} == {"spring4shell"}
+    assert rows[0]["time_dt"].isoformat() == "2021-08-25T12:20:30+00:00"  # the report's CreatedAt
+    assert json.loads(rows[0]["unmapped"])["ArtifactName"] == "testdata/fixtures/images/spring4shell-jre8.tar.gz"
 
 
 def test_a_custom_resource_of_the_wrong_shape_alone_is_dead_lettered() -> None:
@@ -59,7 +68,6 @@ def test_a_custom_resource_of_the_wrong_shape_alone_is_dead_lettered() -> None:
     custom = next(r for r in report["Results"] if r.get("Class") == "custom")
     custom["CustomResources"].insert(1, {"Type": ["spring4shell/tomcat-version"], "FilePath": "/x", "Data": "9"})
     d = formats.get("trivy").decode(json.dumps(report).encode(), "s")
-    assert d.events == 4
+    assert d.events == 2
     assert len(d.dead) == 1 and "a Trivy custom resource" in d.dead[0].reason
-    files = [r["file"]["path"] for b in d.batches if b.schema.names.count("query_info") for r in b.to_pylist()]
-    assert files == ["/usr/local/openjdk-8/release", "/usr/local/tomcat/RELEASE-NOTES"]
+    assert _custom([r for b in d.batches for r in b.to_pylist()]) == [_FOUND]

@@ -4,16 +4,18 @@ A Trivy module (WebAssembly, ``trivy module install``; Trivy's own example is ``
 it asks for and returns what it found in them as custom resources, ``{Type, FilePath, Layer, Data}``
 (``pkg/fanal/types``: ``CustomResource``; ``Type`` the module's name and what it read,
 ``spring4shell/tomcat-version``; ``Data`` any JSON value, ``"8.5.77"``); Trivy writes them to a result of
-Class ``custom`` (Target empty) and the module's post-scan may use them to change the findings. They are no
-findings themselves: each is a **File Query (5007)**, activity Query, ``query_result`` Exists (the file was
-found and read), ``file`` the FilePath (Regular File), ``query_info`` what was asked of it and its answer
-(``name`` the module, the part of ``Type`` before its first ``/``; ``query_string`` the ``Type``;
-``data`` the ``Data`` as JSON), ``message`` ``<Type>: <Data>`` for a scalar ``Data`` (else the ``Type``),
-severity Informational. Time, product version, ``log_version`` and ``correlation_uid`` are the report's, as
-for its findings; File Query has no ``resources``, so the artifact and target the resource was found in
-(``ArtifactName``, ``ArtifactType``, ``Target``) stay in ``unmapped`` beside its ``Layer``. ``raw_data`` is
-the custom resource; ``metadata.uid`` the hash of it in its result's context (artifact, target, result and
-ordinal). One that is no object, or whose Type or FilePath is no string, is dead-lettered alone.
+Class ``custom`` (Target empty) and the module's post-scan may use them to change the findings. They are no findings
+themselves but the facts the findings were judged by, so each is a ``resources`` entry of every finding of its
+report (:func:`custom_resources`: type the ``Type``, name the ``FilePath``, labels ``custom``, data ``Data`` and
+``Layer`` as JSON); a report with no finding keeps them as events of their own (:func:`custom_batch`), each a
+**File Query (5007)**, activity Query, ``query_result`` Exists (the file was found and read), ``file`` the
+FilePath (Regular File), ``query_info`` what was asked of it and its answer (``name`` the module, the part of
+``Type`` before its first ``/``; ``query_string`` the ``Type``; ``data`` the ``Data`` as JSON), ``message``
+``<Type>: <Data>`` for a scalar ``Data`` (else the ``Type``), severity Informational. Time, product version,
+``log_version`` and ``correlation_uid`` are the report's; File Query has no ``resources``, so the artifact and
+target the resource was found in (``ArtifactName``, ``ArtifactType``, ``Target``) stay in ``unmapped`` beside its
+``Layer``. ``raw_data`` is the custom resource; ``metadata.uid`` the hash of it in its result's context (artifact,
+target, result and ordinal). One that is no object, or whose Type or FilePath is no string, is dead-lettered alone.
 """
 
 from __future__ import annotations
@@ -95,4 +97,17 @@ def custom_batch(fmt: Format, raws: list[bytes], ctx: list[str], context: list[d
     return to_batch(_CLS, cols)
 
 
-__all__ = ["custom_batch"]
+def custom_resources(fmt: Format, raws: list[bytes], out: Decoded, source: str) -> list[dict[str, Any]]:
+    """The custom resources (compact JSON each) as ``resources`` entries of the report's findings: type the
+    ``Type``, name the ``FilePath`` (else the Type), labels ``custom`` (their result's Class), data ``Data`` and
+    ``Layer`` as JSON; one of the wrong shape dead-lettered into ``out``."""
+    st: Strict = decode_strict(raws, [(source, i) for i in range(len(raws))], _Custom, out, fmt.name,
+                               "a Trivy custom resource")
+    recs: list[_Custom] = st.recs
+    return [{"type": r.Type or None, "name": r.FilePath or r.Type or None, "uid": None, "labels": ["custom"],
+             "data": msgspec.json.encode({k: msgspec.json.decode(v) for k, v in (("Data", r.Data), ("Layer", r.Layer))
+                                          if v}).decode()}
+            for r in recs]  # fmt: skip
+
+
+__all__ = ["custom_batch", "custom_resources"]

@@ -43,7 +43,8 @@ One event per finding, in three OCSF classes:
   the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
 
 - ``Results[].CustomResources[]`` (what a Trivy module read from the files it asked for, in a result of Class
-  ``custom``) -> File Query (5007): no findings, the file and what was found in it (:mod:`._trivy_custom`).
+  ``custom``): no findings, but the facts the module's post-scan judged the findings by: ``resources`` entries of
+  each finding of the report; in a report with no finding, File Query (5007) events (:mod:`._trivy_custom`).
 
 - ``Results[].ExperimentalModifiedFindings[]`` (``--show-suppressed``: findings a VEX statement or an
   ignore file set aside) -> the class of the finding each holds, status Suppressed (3; Resolved for a
@@ -170,7 +171,7 @@ from secpipe.formats._findings import (
     walk_issues,
     walk_report,
 )
-from secpipe.formats._trivy_custom import custom_batch
+from secpipe.formats._trivy_custom import custom_batch, custom_resources
 from secpipe.formats._trivy_k8s import mend
 from secpipe.formats.base import (
     BOM,
@@ -979,6 +980,21 @@ class Trivy(ReportFormat):
                 if groups[key].raws:
                     groups[key].raws = _fast.compact_each(groups[key].raws) or []
         typed = native is None and self._typed(data, groups)
+        extra: list[dict[str, Any]] = []  # the custom resources, as resources of each finding of the report
+        if custom.raws:
+            craws = (_fast.compact_each(custom.raws) or []) if pretty else record_bytes(custom.raws)
+            if any(g.raws for g in groups.values()):
+                bad = len(out.dead)
+                extra = custom_resources(self, craws, out, source)
+                out.events += len(out.dead) - bad
+            else:  # no finding to describe: each is an event of its own
+                out.events += len(craws)
+                common = {"time": const(report_time(rep.CreatedAt), 1, pa.int64()),
+                          "metadata.product.version": strs([_version(rep.Trivy)]),
+                          "metadata.log_version": strs([None if rep.SchemaVersion is None else str(rep.SchemaVersion)]),
+                          "metadata.correlation_uid": strs([rep.ReportID])}  # fmt: skip
+                if (batch := custom_batch(self, craws, custom.ctx, found_in, common, out, source)) is not None:
+                    out.batches.append(batch)
         for key, cls, type_, what, build, unmapped in (
             ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", None, _V_UNMAPPED),
             ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs, _M_UNMAPPED),
@@ -1011,7 +1027,7 @@ class Trivy(ReportFormat):
                     g.ctx = [g.ctx[i] for i in idx]
                 raws = record_bytes(st.raws)
                 f = _vuln_fields(st, fields) if key == "v" else {"Severity": strs([r.Severity for r in st.recs])}
-            cols = self._common(cls, rep, results, g, raws, f["Severity"], f.get("raw_data"), f.get("uids"))
+            cols = self._common(cls, rep, results, g, raws, f["Severity"], f.get("raw_data"), f.get("uids"), extra)
             if build is None:
                 cols.update(self._vulns(f, results, g.where, cols))
             else:
@@ -1020,15 +1036,6 @@ class Trivy(ReportFormat):
             if context is not None:
                 cols.update(context(cls, g.where, cols))
             out.batches.append(to_batch(cls, cols))
-        if custom.raws:
-            out.events += len(custom.raws)
-            raws = (_fast.compact_each(custom.raws) or []) if pretty else record_bytes(custom.raws)
-            common = {"time": const(report_time(rep.CreatedAt), 1, pa.int64()),
-                      "metadata.product.version": strs([_version(rep.Trivy)]),
-                      "metadata.log_version": strs([None if rep.SchemaVersion is None else str(rep.SchemaVersion)]),
-                      "metadata.correlation_uid": strs([rep.ReportID])}  # fmt: skip
-            if (batch := custom_batch(self, raws, custom.ctx, found_in, common, out, source)) is not None:
-                out.batches.append(batch)
         if context is None and any(r.ExperimentalModifiedFindings for r in results):
             out.extend(self._modified(data, source))
         return out
@@ -1066,7 +1073,7 @@ class Trivy(ReportFormat):
 
     def _common(
         self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], severity: pa.Array,
-        raw: pa.Array | None = None, uids: pa.Array | None = None,
+        raw: pa.Array | None = None, uids: pa.Array | None = None, extra: list[dict[str, Any]] | None = None,
     ) -> dict[str, pa.Array]:
         n = len(raws)
         created = const(report_time(rep.CreatedAt), n, pa.int64())  # one report time
@@ -1084,7 +1091,7 @@ class Trivy(ReportFormat):
                     for w in workloads]  # fmt: skip
         per_result = [
             [arts[o], {"type": r.Type or r.Class, "name": r.Target, "uid": None,
-                       "labels": [r.Class] if r.Class else None, "data": None}]
+                       "labels": [r.Class] if r.Class else None, "data": None}, *(extra or ())]
             for r, o in zip(results, owner, strict=True)
         ]  # fmt: skip
         rtype = _K8S_RESOURCES if rep.Results is None and workloads else _RESOURCES
