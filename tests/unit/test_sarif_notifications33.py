@@ -1,4 +1,4 @@
-"""A SARIF run's invocation notifications of level error or warning, and an invocation that failed, are stored as
+"""A SARIF run's invocation notifications of level error, and an invocation that failed, are stored as
 Scan Activity (6007) events, so a run that failed does not read as a clean scan (a log with no result stored
 nothing).
 
@@ -7,7 +7,7 @@ snapshot ``tests/cases/scanners33/semgrep-0.42-missing-field.json`` (its formatt
 ``_semgrep_error_to_sarif_notification``: ``descriptor.id`` the error type, ``message.text`` its message, else
 ``long_msg``, else ``short_msg``; level error / warning / note; ``executionSuccessful`` true, ``results`` empty);
 SARIF 2.1.0 §3.20 invocations (``executionSuccessful`` false with ``exitCode`` / ``exitCodeDescription``) and §3.58
-notifications (``level`` absent: warning; note and none no failure; ``timeUtc``)."""
+notifications (``level`` absent: warning; only an error a failure; ``timeUtc``)."""
 
 from __future__ import annotations
 
@@ -42,14 +42,16 @@ def test_semgrep_sarif_errors_are_failed_scans(tmp_path: Path) -> None:
     assert {r["metadata"]["product"]["version"] for r in rows} == {"0.42"}
 
 
-def test_failed_invocation_warnings_and_notes(tmp_path: Path) -> None:
+def test_failed_invocation_errors_warnings_and_notes(tmp_path: Path) -> None:
     log = _semgrep_sarif()
     inv = log["runs"][0]["invocations"][0]
     inv["toolExecutionNotifications"] = [
-        {"message": {"text": "Could not process some files due to syntax errors"}, "timeUtc": "2024-05-01T10:00:00Z"},
+        {"message": {"text": "Could not process some files due to syntax errors"}},  # (level absent: a warning)
         {"level": "note", "message": {"text": "Scanned 12 files"}},
         {"level": "none", "descriptor": {"id": "cli/expected-extracted-files"}, "message": {"text": ""}},
         "not a notification",
+        {"level": "error", "descriptor": {"id": "OutOfMemory"}, "message": {"text": "Out of memory analyzing a.py"},
+         "timeUtc": "2024-05-01T10:00:00Z", "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.py"}}}]},
     ]
     log["runs"][0]["invocations"].append({"executionSuccessful": False, "exitCode": 2,
                                           "exitCodeDescription": "fatal: no rules could be loaded",
@@ -57,10 +59,11 @@ def test_failed_invocation_warnings_and_notes(tmp_path: Path) -> None:
     d = formats.get("sarif").decode(json.dumps(log).encode(), "s")
     assert d.events == 3 and len(d.dead) == 1 and "not a SARIF notification" in d.dead[0].reason
     rows = conformant_rows(d)["scan_activity"]
-    assert [(r["severity"], r["status_code"], r["message"], r["time_dt"].isoformat()) for r in rows] == [
-        ("Low", None, "Could not process some files due to syntax errors", "2024-05-01T10:00:00+00:00"),
-        ("Medium", "2", "fatal: no rules could be loaded", "2024-05-01T10:01:00+00:00"),
+    assert [(r["severity"], r["status_detail"], r["status_code"], r["message"], r["time_dt"].isoformat()) for r in rows] == [
+        ("Medium", "OutOfMemory", None, "Out of memory analyzing a.py", "2024-05-01T10:00:00+00:00"),
+        ("Medium", None, "2", "fatal: no rules could be loaded", "2024-05-01T10:01:00+00:00"),
     ]
+    assert "locations" in json.loads(rows[0]["unmapped"])
     assert json.loads(rows[1]["raw_data"]) == {"executionSuccessful": False, "exitCode": 2,
                                                "exitCodeDescription": "fatal: no rules could be loaded"}  # fmt: skip
 

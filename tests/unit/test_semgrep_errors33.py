@@ -4,7 +4,7 @@ Scan Activity (6007), activity Error, status Failure, its message, type and code
 Inputs: two of Semgrep's own e2e snapshots of failed scans (``tests/cases/scanners33``, see SOURCES.md: a rule
 whose pattern does not parse; a rule missing ``severity`` and the configuration error it causes), and errors
 built from semgrep-interfaces' ``cli_output.atd`` (``cli_error``: ``type`` a name or ``["PartialParsing",
-[locations]]``, ``level`` error / warn / info) beside a match."""
+[locations]]``, ``level`` error / warn / info: only an error is a failure of the scan) beside a match."""
 
 from __future__ import annotations
 
@@ -38,20 +38,22 @@ def test_schema_error_and_config_error(tmp_path: Path) -> None:
     assert spans[0]["file"] == "rules/syntax/missing-field.yaml"
 
 
-def test_errors_beside_a_match_and_one_of_the_wrong_shape(tmp_path: Path) -> None:
+def test_errors_beside_a_match_warnings_and_one_of_the_wrong_shape(tmp_path: Path) -> None:
     match = {"check_id": "python.lang.security.audit.eval-detected", "path": "a.py",
              "start": {"line": 1, "col": 1, "offset": 0}, "end": {"line": 1, "col": 9, "offset": 8},
              "extra": {"message": "eval", "severity": "WARNING", "metadata": {}, "lines": "eval(x)"}}
     partial = {"code": 3, "level": "warn", "path": "b.sh",
                "type": ["PartialParsing", [{"path": "b.sh", "start": {"line": 105, "col": 39}, "end": {"line": 105, "col": 50}}]]}
     info = {"code": 0, "level": "info", "type": "Timeout", "path": "c.js", "rule_id": "r"}
-    doc = {"version": "1.90.0", "results": [match], "errors": [partial, "not an error object", info],
+    pattern = {"code": 2, "level": "error", "type": ["PatternParseError", ["$X ==="]], "rule_id": "r",
+               "message": "Pattern could not be parsed as Python"}
+    doc = {"version": "1.90.0", "results": [match], "errors": [partial, "not an error object", info, pattern],
            "paths": {"scanned": ["a.py", "b.sh", "c.js"]}}  # fmt: skip
     d = auto_decoded(json.dumps(doc).encode(), tmp_path, "semgrep")
-    assert d.events == 4
-    assert [x.reason for x in d.dead] == [d.dead[0].reason] and "a Semgrep error" in d.dead[0].reason
+    assert d.events == 3  # the match, the error, the dead letter: a warning or info is no failure of the scan
+    assert len(d.dead) == 1 and "a Semgrep error" in d.dead[0].reason
     by_class = conformant_rows(d)
     assert len(by_class["application_security_posture_finding"]) == 1
     scans = by_class["scan_activity"]
     assert [(r["status_detail"], r["severity"], r["message"]) for r in scans] == [
-        ("PartialParsing", "Low", "PartialParsing"), ("Timeout", "Informational", "Timeout")]  # fmt: skip
+        ("PatternParseError", "Medium", "Pattern could not be parsed as Python")]

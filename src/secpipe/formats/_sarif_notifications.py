@@ -7,12 +7,12 @@ extraction problems) and ``toolConfigurationNotifications`` (§3.20.22: a rule i
 and a ``descriptor``; ``executionSuccessful`` (§3.20.14) false when the tool failed. A run with such a failure
 and no result must not read as a clean scan, so (:mod:`._scan_errors`):
 
-- each notification of level error or warning is a **Scan Activity (6007)**, activity Error, status Failure:
-  ``message`` its message (``text``, else ``markdown``, else its descriptor's id), ``status_detail`` its
-  ``descriptor.id``, severity error Medium / warning Low, time its ``timeUtc`` (else the run's invocation
-  time, else the receipt time, labelled); its other keys (``locations``, ``exception``, ``associatedRule`` ...)
-  in ``unmapped``, the notification in ``raw_data``. Notes are no failures (CodeQL writes one a file it
-  extracted) and are not stored.
+- each notification of level error is a **Scan Activity (6007)**, activity Error, status Failure, severity
+  Medium: ``message`` its message (``text``, else ``markdown``, else its descriptor's id), ``status_detail`` its
+  ``descriptor.id``, time its ``timeUtc`` (else the run's invocation time, else the receipt time, labelled); its
+  other keys (``locations``, ``exception``, ``associatedRule`` ...) in ``unmapped``, the notification in
+  ``raw_data``. Warnings and notes are no failures of the run (Semgrep warns of a file it parsed in part, CodeQL
+  notes each file it extracted) and are not stored.
 - an invocation with ``executionSuccessful`` false and no error notification of its own is one more such event:
   ``message`` its ``exitCodeDescription`` (else ``exitSignalName``, else that the tool reported a failed run),
   ``status_code`` its ``exitCode``, ``raw_data`` those keys.
@@ -33,7 +33,7 @@ from secpipe.formats._scan_errors import level_severity, scan_errors
 from secpipe.formats.base import DeadLetter, Decoded
 
 _LISTS = ("toolExecutionNotifications", "toolConfigurationNotifications")
-_FAILURES = frozenset({"error", "warning"})
+_FAILURES = frozenset({"error"})
 _PLACED = frozenset({"level", "message"})
 _ANY = msgspec.json.Decoder()
 _EXIT_KEYS = ("executionSuccessful", "exitCode", "exitCodeDescription", "exitSignalName", "exitSignalNumber")

@@ -72,7 +72,7 @@ field columns; without it (or when a result is irregular) msgspec decodes them i
 reference, messages formatted once per distinct (message, rule) pair. A line or column number
 beyond OCSF's int32 is left null.
 
-A run's invocations' notifications of level error or warning, and an invocation whose ``executionSuccessful`` is
+A run's invocations' notifications of level error, and an invocation whose ``executionSuccessful`` is
 false, are **Scan Activity (6007)** events, activity Error, status Failure (:mod:`._sarif_notifications`): a run that
 failed does not read as a clean scan.
 

@@ -32,14 +32,14 @@ The report has no scan time: the receipt time and its label; ``version`` -> ``me
 ``raw_data`` is the match's JSON; its keys other than check_id, path, start and end (``extra``
 whole: metavars, lines, fix, dataflow traces ...) stay in ``unmapped``.
 
-``errors`` (a rule Semgrep could not parse, a configuration it could not load, a file it parsed only in part:
-semgrep-interfaces ``cli_output.atd``, ``cli_error``) are no findings, but a scan that failed must not read as a
-clean one: each is a **Scan Activity (6007)**, activity Error (6), status Failure, ``message`` its ``message``
-(else ``long_msg``, ``short_msg``, its type), ``status_detail`` its type (a name, or the name heading a
-``[name, details]`` variant such as ``PartialParsing``), ``status_code`` its ``code``; severity by its ``level``:
-error Medium, warn Low, info Informational (a failed rule or config leaves code unscanned; no finding's severity
-is known); ``scan.type`` Unknown (the report does not say what started the scan). Its other keys (``rule_id``,
-``path``, ``spans``, ``help`` ...) stay in ``unmapped``, the error's JSON in ``raw_data``.
+``errors`` (a rule Semgrep could not parse, a configuration it could not load: semgrep-interfaces
+``cli_output.atd``, ``cli_error``) are no findings, but a scan that failed must not read as a clean one: each error of
+level ``error`` is a **Scan Activity (6007)** (:mod:`._scan_errors`), activity Error (6), status Failure, severity
+Medium, ``message`` its ``message`` (else ``long_msg``, ``short_msg``, its type), ``status_detail`` its type (a
+name, or the name heading a ``[name, details]`` variant), ``status_code`` its ``code``; ``scan.type`` Unknown (the
+report does not say what started the scan). Its other keys (``rule_id``, ``path``, ``spans``, ``help`` ...) stay in
+``unmapped``, the error's JSON in ``raw_data``. A ``warn`` or ``info`` error (a file parsed in part, a timeout on
+one file) is no failure of the scan and is not stored.
 
 Dead letters: a document that is not a JSON object with a ``results`` list whole; one match or error of the
 wrong shape alone. Recognized by a match's ``check_id``
@@ -302,8 +302,9 @@ class Semgrep(ReportFormat):
         """Map each match, then each error; one of the wrong shape is dead-lettered alone."""
         out = self.map_each(report.results, _Match, _MAPPED, "a Semgrep match", source,
                             lambda recs, raws, unmapped: self._batch(recs, raws, unmapped, report.version))
-        if report.errors:
-            out.extend(self.map_each(report.errors, _Error, _ERROR_MAPPED, "a Semgrep error", source,
+        failed = [e for e in report.errors or () if _failed(e)]
+        if failed:
+            out.extend(self.map_each(failed, _Error, _ERROR_MAPPED, "a Semgrep error", source,
                                      lambda recs, raws, unmapped: self._errors(recs, raws, unmapped, report.version)))
         return out
 
@@ -403,6 +404,23 @@ class Semgrep(ReportFormat):
 
 #: an error's keys placed (the rest stay in ``unmapped``)
 _ERROR_MAPPED = frozenset({"code", "level", "type", "message"})
+
+
+class _Level(msgspec.Struct, gc=False):
+    level: Any = None
+
+
+_LEVEL = msgspec.json.Decoder(_Level)
+
+
+def _failed(raw: msgspec.Raw) -> bool:
+    """Whether an error is a failure of the scan: level error (or none given); a warning or info (a file parsed
+    in part, a timeout on one file) is not. One of the wrong shape is (it is dead-lettered with its reason)."""
+    try:
+        level = _LEVEL.decode(raw).level
+    except msgspec.DecodeError:
+        return True
+    return not isinstance(level, str) or level.lower() == "error"
 
 
 def _error_type(value: Any) -> str | None:
