@@ -646,7 +646,8 @@ class Sarif(ReportFormat):
         if f.get("locations") is None:  # one location a result at most: its first is its affected code
             affected = singleton_list(_code(paths, f, rid_arr, rule_names, short), paths.is_valid())
         else:  # every location of a result is where it occurred (SARIF §3.27.12): one affected_code each
-            affected = _all_code(run, *f["locations"], rid_arr, rule_names, short)
+            offsets, locs = f["locations"]
+            affected = _all_code(run, offsets, locs, rid_arr, rule_names, short)
         named = per["cve"].take(take)  # the CVE or GHSA id the rule id is or begins with
         cwe, cwe_cap = _cwes(run, f["taxa"], f["props"], per, take)
         none_s = pa.scalar(None, S)
