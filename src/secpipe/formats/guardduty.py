@@ -36,9 +36,12 @@ Top-level keys not placed stay in ``unmapped``; ``raw_data`` is the finding's ow
 details are there. Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of
 findings (``Findings``/``findings``, an EventBridge event's ``detail``), or a finding without time.
 
+Malware Protection for S3's object scan results (EventBridge "GuardDuty Malware Protection Object Scan
+Result" events) are Scan Activity: :mod:`._guardduty_scan`.
+
 Recognized by ``"schemaVersion": "2.0"`` (either case) with a GuardDuty ARN or service name in the
-head, or an EventBridge "GuardDuty Finding" event. Findings are typed with msgspec, one call per key
-case, and each column built with one comprehension.
+head, or an EventBridge "GuardDuty Finding" (or object scan result) event. Findings are typed with
+msgspec, one call per key case, and each column built with one comprehension.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from secpipe.formats._findings import (
     str_lists,
     struct_lists,
 )
+from secpipe.formats._guardduty_scan import DETAIL_TYPE, map_scans
 from secpipe.formats.asff import (
     _NO_EVIDENCE,
     Asff,
@@ -403,7 +407,13 @@ class GuardDuty(RecordFormat):
         """Map findings, each key case typed in one call; envelopes (``Findings``, an EventBridge
         event's ``detail``) are opened and their findings mapped with the others."""
         with paused_gc():
-            return self._findings(recs)
+            scans = Decoded()
+            if any(DETAIL_TYPE in r for r in recs.raws):  # Malware Protection's scan results (:mod:`._guardduty_scan`)
+                map_scans(recs, self.name, scans)
+            out = self._findings(recs)
+            out.batches += scans.batches
+            out.dead += scans.dead
+            return out
 
     def _findings(self, recs: Records) -> Decoded:
         out = Decoded(dead=list(recs.dead), events=recs.events)
@@ -571,6 +581,6 @@ def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
 _SPLITTER = Asff()
 _SCHEMA = re.compile(rb'"[sS]chemaVersion"\s*:\s*"2\.0"')
 _GUARDDUTY = re.compile(rb'arn:aws[a-z-]*:guardduty:|"[sS]erviceName"\s*:\s*"guardduty"')
-_EVENT = re.compile(rb'"detail-type"\s*:\s*"GuardDuty Finding"')
+_EVENT = re.compile(rb'"detail-type"\s*:\s*"GuardDuty (?:Finding|Malware Protection Object Scan Result)"')
 
 __all__ = ["GuardDuty"]
