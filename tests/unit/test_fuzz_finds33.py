@@ -8,6 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.unit import mutate
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
@@ -104,3 +106,25 @@ def test_an_otlp_record_nested_past_orjsons_limit_is_stored_as_the_document_it_i
         raws = [r for b in got.batches for r in b.column("raw_data").to_pylist()]
         assert not got.dead and got.events == len(raws) == 3
         assert sum('{"a":{"a":' in r for r in raws) == 1 and sum('"Message Body"' in r for r in raws) == 2
+
+
+def test_a_body_not_utf8_read_as_snyk_audit_is_dead_lettered_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    # seed 3302 round 22693 (json-many, FUZZ_CROSS): Okta's event hook delivery (tests/cases/identity33, a "data"
+    # key, as a Snyk audit-log search page has) with bytes that are not UTF-8 in a string, read with --format
+    # snyk_audit: the page's decode raised UnicodeDecodeError out of split_records, which `secpipe ingest` called
+    # unguarded (the server, the Kafka source and accept_push guard it), and stopped the ingest
+    data = (Path(__file__).resolve().parents[1] / "cases" / "identity33" / "okta-event-hook.json").read_bytes()
+    data = data.replace(b'"INFO"', b'"IN\xed\xa0\x80FO"', 1)  # a surrogate's UTF-8 form: no UTF-8 (RFC 3629)
+    assert mutate.problems(data, "snyk_audit") == []  # red before: raised UnicodeDecodeError
+    (dead,) = mutate.ingest(data, "snyk_audit").dead
+    assert dead.reason.startswith("not valid UTF-8 at byte")
+    # and whatever a format's split raises dead-letters its document in `secpipe ingest` too, as elsewhere
+    from secpipe import formats
+
+    def broken(self: object, data: bytes, source: str) -> None:
+        msg = "a decoder bug"
+        raise ValueError(msg)
+
+    monkeypatch.setattr(type(formats.get("snyk_audit")), "split_records", broken)
+    got = mutate.ingest(data.replace(b"\xed\xa0\x80", b""), "snyk_audit")
+    assert [d.reason for d in got.dead] == ["decoder error: ValueError: a decoder bug"] and got.events == 1

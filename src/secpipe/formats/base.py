@@ -291,6 +291,13 @@ def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], _T]) -> _T 
     return Decoded(dead=[DeadLetter(reason, source, 0, data, fmt.name)], events=1)
 
 
+def split_guarded(fmt: RecordFormat, data: bytes, source: str) -> Records:
+    """``fmt.split_records`` that never raises (as :func:`decode_document`): what it raises
+    dead-letters the whole of ``data`` with the reason instead."""
+    res = guarded(fmt, data, source, lambda: fmt.split_records(data, source))
+    return res if isinstance(res, Records) else Records(dead=res.dead, events=res.events)
+
+
 # ---------------------------------------------------------------------------------------
 # Record splitting
 # ---------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats._findings import CheckedRecordFormat
-from secpipe.formats.base import Records, text_or_none
+from secpipe.formats.base import UNREADABLE, Records, text_or_none
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -103,7 +103,7 @@ class SnykAudit(CheckedRecordFormat):
         if head[:1] == b"{" and b'"data"' in head:
             try:
                 doc = _REST.decode(data)
-            except msgspec.DecodeError:
+            except (*UNREADABLE, UnicodeDecodeError):  # (not UTF-8: a key or string's bytes) read as records below
                 doc = None
             page = doc.get("data") if isinstance(doc, dict) else None
             items = page.get("items") if isinstance(page, dict) else page

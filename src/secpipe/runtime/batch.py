@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from secpipe.formats import _context
-from secpipe.formats.base import Decoded, RecordFormat, Records
+from secpipe.formats.base import Decoded, RecordFormat, Records, split_guarded
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.sources.files import FileRepeats, read_documents
 
@@ -45,7 +45,7 @@ def ingest_files(
             elif isinstance(doc.fmt, RecordFormat) and _context.HINT not in doc.source:  # (with a context: alone)
                 recs = None if doc.offset else doc.fmt.defer(doc.data, doc.source)
                 if recs is None:
-                    recs = doc.fmt.split_records(doc.data, doc.source)
+                    recs = split_guarded(doc.fmt, doc.data, doc.source)  # (what it raises: the document dead-lettered)
                 if doc.offset:
                     recs.locs = [(s, o + doc.offset) for s, o in recs.locs]
                     for d in recs.dead:

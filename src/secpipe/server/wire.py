@@ -44,9 +44,8 @@ from secpipe.formats.base import (
     Decoded,
     Format,
     RecordFormat,
-    Records,
-    guarded,
     json_array,
+    split_guarded,
 )
 from secpipe.security.limits import check_json_limits, json_depth
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
@@ -423,12 +422,6 @@ def _as_array(fmt: Format, docs: list[bytes]) -> bool:
             and type(fmt).split_records is RecordFormat.split_records)  # fmt: skip
 
 
-def _split(fmt: RecordFormat, body: bytes, source: str) -> Records:
-    """``fmt.split_records`` that never raises (as ``decode_document``): the whole body is dead-lettered instead."""
-    res = guarded(fmt, body, source, lambda: fmt.split_records(body, source))
-    return res if isinstance(res, Records) else Records(dead=res.dead, events=res.events)
-
-
 def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
                   reasons: list[str | None], held: list[tuple[WalRecord, Decoded]]) -> None:
     """Store one body of ``docs`` (``held``: a body with a context hint decoded, to be made durable
@@ -438,11 +431,11 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
     if isinstance(fmt, RecordFormat) and ";ctx=" not in source:  # split here; mapped with the other
         # requests waiting (combine.py); a body with a context is decoded alone (its events stamped with it)
         with service.cpu:
-            recs = _split(fmt, body, source)
+            recs = split_guarded(fmt, body, source)
             if array and not recs.raws and len(recs.dead) == 1 and recs.events == 1:
                 # one unreadable document spoils the whole array: fall back to lines, so only it fails
                 array, body = False, b"\n".join(docs)
-                recs = _split(fmt, body, source)
+                recs = split_guarded(fmt, body, source)
         decoded = service.accept_records(fmt, source, body, recs)
         stored = decoded.events > len(decoded.dead)
     else:
