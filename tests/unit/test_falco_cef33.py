@@ -61,3 +61,12 @@ def test_falco_json_alerts_in_syslog_messages_are_falco_findings() -> None:
     assert falco[0]["evidences"][0]["container"]["uid"] == "2ae6a7f15b6e"
     assert falco[0]["raw_data"] == data.decode().splitlines()[0]
     assert [r["class_uid"] for r in rows if r not in falco] == [0]
+
+
+def test_falco_json_alert_without_hostname_takes_the_syslog_host() -> None:
+    # Falco before 0.32 wrote no hostname in its JSON alert (falcosecurity/falco userspace/engine/formats.cpp)
+    line = (b'<12>2024-05-07T18:54:19Z node-9 Falco[2301]: {"output":"18:54:18.123456789: Warning A shell was spawned",'
+            b'"priority":"Warning","rule":"Terminal shell in container","time":"2024-05-07T18:54:18.123456789Z",'
+            b'"output_fields":{"container.id":"3ad7b26ded6d"}}\n')
+    (row,) = _rows(line)
+    assert (row["class_uid"], row["device"]["hostname"]) == (2004, "node-9")

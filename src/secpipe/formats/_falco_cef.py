@@ -2,7 +2,8 @@
 ``json_output``, Falcosidekick's syslog output in its default ``json`` format) and Falcosidekick's CEF output.
 
 A MSG that is a JSON object with Falco's alert keys (a ``rule`` string with a ``priority`` or an ``output``, what
-:mod:`.falco` requires) is the alert itself, mapped as a file of Falco's JSON lines is.
+:mod:`.falco` requires) is the alert itself, mapped as a file of Falco's JSON lines is (an alert without a
+``hostname``, as Falco wrote them before 0.32, takes the syslog header's host).
 
 Falcosidekick (``outputs/syslog.go``, ``SyslogPost``) writes each alert it forwards as one syslog message
 (Go's ``log/syslog``: ``<PRI>RFC3339-time host tag[pid]: MSG``) whose MSG is::
@@ -147,6 +148,8 @@ def _alerts(msg: pa.Array, text: pa.Array, host: pa.Array) -> tuple[pa.Array, li
                                   host.take(idx).to_pylist(), strict=True):  # fmt: skip
         if m_text[:1] == "{":
             doc = _json_alert(m_text.rstrip())
+            if doc is not None and h and b'"hostname"' not in doc and doc.endswith(b"}"):  # (Falco before 0.32 wrote
+                doc = doc[:-1] + b',"hostname":' + msgspec.json.encode(h) + b"}"  # none: the syslog header's host)
         else:
             m = _LINE.match(m_text)
             doc = None if m is None else _alert(m, h)
