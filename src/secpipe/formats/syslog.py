@@ -425,7 +425,16 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _cef, _cwlogs, _falco_cef, _fast, _jenkins_audit, _journal, _winevents
+from secpipe.formats import (
+    _cef,
+    _cwlogs,
+    _falco_cef,
+    _fast,
+    _jenkins_audit,
+    _journal,
+    _linux_sysmon,
+    _winevents,
+)
 from secpipe.formats._syslog_audit import _audit_auth, _audit_process
 from secpipe.formats._syslog_auth import (
     _AUTH_APPS,
@@ -880,8 +889,9 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        events = _winevents.windows_events(fields["msg"]) + _winevents.snare_events(fields["msg"])
-        if events:  # Windows events (NXLog's JSON, Snare): processes created, accounts and groups changed
+        events = (_winevents.windows_events(fields["msg"]) + _winevents.snare_events(fields["msg"])
+                  + _linux_sysmon.events(fields["msg"]))
+        if events:  # Windows events (NXLog's JSON, Snare), Sysmon for Linux's: processes created, accounts changed...
             taken = pa.array(np.zeros(len(fields["lines"]), bool))
             for cls, hit, cols in events:
                 sub = {k: v.filter(hit) for k, v in fields.items()}
