@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from secpipe import formats
 from secpipe.detect.sigma import load_rules
 from tests.unit.holdout_support import ingest_file, sigma_rows
 
@@ -80,3 +81,24 @@ def test_okta_event_hook_delivery_is_stored_as_its_events(tmp_path: Path) -> Non
     rs = load_rules([Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout" / "okta_user_account_locked_out.yml"])
     locked = hook.read_bytes().replace(b'"User login to Okta"', b'"Max sign in attempts exceeded"')
     assert sigma_rows(rs, locked) == [0] and sigma_rows(rs, hook.read_bytes()) == []
+
+
+def test_graph_risk_detections_are_stored_and_sigmahq_riskdetection_rule_fires(tmp_path: Path) -> None:
+    # Microsoft Graph's List riskDetections answer (an OData collection) was dead-lettered "no format matched",
+    # as was one riskDetection; each is stored at its activityDateTime
+    graph = CASES / "graph-riskdetections.json"
+    dead, rows = ingest_file(graph, tmp_path / "data")
+    assert not dead and [r["time"] for r in rows] == [1536106158782]
+    one = tmp_path / "one.json"
+    one.write_bytes(orjson.dumps({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#riskDetections",
+                                  **orjson.loads(graph.read_bytes())}))
+    dead, rows = ingest_file(one, tmp_path / "context")
+    assert not dead and len(rows) == 1 and orjson.loads(rows[0]["raw_data"])["riskEventType"] == "unfamiliarFeatures"
+    rs = load_rules([CASES / "azure_identity_protection_unfamilar_sign_in.yml"])
+    assert sigma_rows(rs, graph.read_bytes()) == [0]
+
+
+def test_an_object_with_a_value_list_beside_other_keys_is_kept_whole() -> None:
+    doc = b'{"riskEventType": "x", "detectionTimingType": "offline", "value": [{"a": 1}, {"a": 2}]}'
+    [batch] = formats.get("json").decode(doc, "x").batches
+    assert batch.num_rows == 1

@@ -15,7 +15,9 @@ records this format claims is read as its records (:func:`_page_items`): the Adm
 ``items`` holds no activity), the OneLogin Events API's (``GET /api/1/events``: ``{"status": {...},
 "pagination": {"before_cursor", "after_cursor", "previous_link", "next_link"}, "data": [...]}``) and an
 Okta event hook's delivery (``{"eventType": "com.okta.event_hook", "cloudEventsVersion": "0.1", "data":
-{"events": [...]}}``: System Log events, as the System Log API gives them), one such page or one a line.
+{"events": [...]}}``: System Log events, as the System Log API gives them) and an OData collection (Microsoft
+Graph's answers: ``{"@odata.context", "value": [...], "@odata.nextLink"}``, no other key), one such page or one a
+line.
 Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
   ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``,
@@ -108,6 +110,7 @@ class _Object(msgspec.Struct):
     kind: Any = None  # a page of Workspace activities (_is_page)
     pagination: Any = None  # a page of OneLogin events (_is_page)
     cloudEventsVersion: Any = None  # an Okta event hook's delivery (_is_page)
+    value: msgspec.Raw = msgspec.Raw(b"")  # an OData collection (_is_page): left undecoded
     Event: Any = None  # an evtx record as JSON: its time is Event.System.TimeCreated (_evtx_time)
     message: Any = None
     msg: Any = None
@@ -158,7 +161,9 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #:   ``admin#reports#activity``, or their page, ``admin#reports#activities``; the time is ``id.time``;
 #:   SigmaHQ's ``google_workspace.*`` rules);
 #: - OneLogin's events (the Events API's Event resource: ``event_type_id``, ``account_id``, the actor's
-#:   ``actor_user_id`` or ``actor_system``; its page likewise; SigmaHQ's ``product: onelogin`` rules).
+#:   ``actor_user_id`` or ``actor_system``; its page likewise; SigmaHQ's ``product: onelogin`` rules);
+#: - Microsoft Entra ID Protection's risk detections as Microsoft Graph gives them (``riskDetection``:
+#:   ``riskEventType``, ``detectionTimingType``; its collection likewise; SigmaHQ's ``service: riskdetection`` rules).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"(?:ts|_path)"\s*:', rb'"(?:id\.orig_h|uids?|fuid|certificate\.[a-z_]+)"\s*:'),
@@ -172,6 +177,7 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"logtype"\s*:\s*\d', rb'"local_time_adjusted"\s*:'),
     (rb'"kind"\s*:\s*"admin#reports#activit(?:y|ies)"',),
     (rb'"event_type_id"\s*:', rb'"account_id"\s*:', rb'"actor_(?:user_id|system)"\s*:'),
+    (rb'"riskEventType"\s*:', rb'"detectionTimingType"\s*:'),
 ))
 _WINLOG = tuple(re.compile(k) for k in (rb'"winlog"\s*:\s*\{', rb'"event_id"\s*:', rb'"provider_name"\s*:'))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
@@ -228,19 +234,35 @@ class _HookData(msgspec.Struct):
     events: list[msgspec.Raw] | None = None
 
 
+class _OData(msgspec.Struct, forbid_unknown_fields=True):
+    """An OData collection (Microsoft Graph's answers): its items, its annotations and nothing else."""
+
+    value: list[msgspec.Raw] | None = None
+    context: Any = msgspec.field(default=None, name="@odata.context")
+    next_link: Any = msgspec.field(default=None, name="@odata.nextLink")
+    delta_link: Any = msgspec.field(default=None, name="@odata.deltaLink")
+    count: Any = msgspec.field(default=None, name="@odata.count")
+
+
 _PAGE = msgspec.json.Decoder(_Page)
+_ODATA = msgspec.json.Decoder(_OData)
 _HOOK_DATA = msgspec.json.Decoder(_HookData)
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def _is_page(rec: _Object) -> bool:
     """A record that may be a page of records (:func:`_page_items`)."""
-    return rec.kind == _WORKSPACE_PAGE or rec.cloudEventsVersion is not None or (
+    return rec.kind == _WORKSPACE_PAGE or rec.cloudEventsVersion is not None or memoryview(rec.value)[:1] == b"[" or (
         rec.pagination.__class__ is dict and ("after_cursor" in rec.pagination or "next_link" in rec.pagination))
 
 
 def _page_items(raw: bytes) -> list[bytes] | None:
     """The records of a page (module docstring), as compact as the page; None when ``raw`` is no page."""
+    try:
+        if raw.find(b'"value"') >= 0 and (odata := _ODATA.decode(raw)).value is not None:
+            return [bytes(r) for r in odata.value]
+    except msgspec.DecodeError:  # another key beside the collection's: no OData collection
+        pass
     try:
         page = _PAGE.decode(raw)
         if page.kind == _WORKSPACE_PAGE:
@@ -394,7 +416,7 @@ class GenericJSON(RecordFormat):
             return out
         typed = decode_typed(records.raws, records.locs, _Object, out, "", self.name, "a JSON object")
         recs, raws = typed.recs, typed.raws
-        if any(r.kind == _WORKSPACE_PAGE or r.pagination is not None or r.cloudEventsVersion is not None
+        if any(r.kind == _WORKSPACE_PAGE or r.pagination is not None or r.cloudEventsVersion is not None or len(r.value)
                for r in recs):  # pages: their records mapped with them
             recs, raws = self._open_pages(typed, out)
             parsed = None
