@@ -684,7 +684,8 @@ class RecordFormat(Format):
         """Decode one document."""
         return self.map_records(self.split_records(data, source))
 
-    def open_envelopes(self, raws: Sequence[bytes], locs: Sequence[tuple[str, int]], out: Decoded) -> list[bool]:
+    def open_envelopes(self, raws: Sequence[bytes], locs: Sequence[tuple[str, int]], out: Decoded,
+                       items_of: Callable[[bytes], list[bytes] | None] | None = None) -> list[bool]:
         """Map the records among ``raws`` that are envelope documents themselves, and say which.
 
         A document whose records are envelopes -- CloudTrail ``{"Records": [...]}`` files back
@@ -693,12 +694,16 @@ class RecordFormat(Format):
         envelopes, which no mapping takes as an event. Their items are mapped here, in one
         :meth:`map_records` call, into ``out``, each envelope counted as the events it holds.
         A record whose ``envelope`` key is missing or null is not one (False: the caller goes
-        on with it). Callers pass only the records their mapping declined (a rare path).
+        on with it). Callers pass only the records their mapping declined (a rare path). ``items_of``:
+        a record's items when it is an envelope of another shape (a page of an API's answer), else None.
         """
         opened: list[bool] = []
         inner = Records()
         for raw, loc in zip(raws, locs, strict=True):
-            items = envelope_items(raw, self.envelope) if self.envelope else None
+            if items_of is not None:
+                items = items_of(raw)
+            else:
+                items = envelope_items(raw, self.envelope) if self.envelope else None
             opened.append(items is not None)
             if items is not None:
                 inner.raws += items

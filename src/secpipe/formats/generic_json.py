@@ -484,17 +484,10 @@ class GenericJSON(RecordFormat):
 
     def _open_pages(self, typed: Any, out: Decoded) -> tuple[list[Any], list[bytes]]:
         """Map the records of the pages among ``typed``'s records into ``out`` (each page counted
-        as the records it holds); the other records (and a page that is none) are given back."""
-        inner, keep = Records(), []
-        for i, rec in enumerate(typed.recs):
-            items = _page_items(typed.raws[i]) if _is_page(rec) else None
-            if items is None:
-                keep.append(i)
-                continue
-            inner.raws += items
-            inner.locs += [typed.locs[i]] * len(items)
-            inner.events += len(items)
-            out.events -= 1  # the page was counted as one record
-        if inner.raws:
-            out.extend(self.map_records(inner))
+        as the records it holds: :meth:`open_envelopes`); the other records (and a page that is
+        none) are given back."""
+        pages = [i for i, rec in enumerate(typed.recs) if _is_page(rec)]
+        opened = self.open_envelopes([typed.raws[i] for i in pages], [typed.locs[i] for i in pages], out, _page_items)
+        shut = {i for i, was in zip(pages, opened, strict=True) if was}
+        keep = [i for i in range(len(typed.recs)) if i not in shut]
         return [typed.recs[i] for i in keep], [typed.raws[i] for i in keep]
