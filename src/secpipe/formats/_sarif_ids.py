@@ -1,7 +1,7 @@
 """Identity and weakness of SARIF results (for :mod:`secpipe.formats.sarif`).
 
 Identity (``finding_info.uid``): the first non-empty ``fingerprints`` value (a producer's
-stable id of the result); else the rule id, file and the ``partialFingerprints`` values in key
+stable id of the result; Semgrep OSS's ``"requires login"``, the same for every result, is none); else the rule id, file and the ``partialFingerprints`` values in key
 order (a partial fingerprint alone is not unique: CodeQL's ``primaryLocationLineHash`` is
 the same for every rule matching one line and for equal lines in two files, SARIF §3.27.17
 leaves combining them to the result manager); else rule, file, line and the result's
@@ -177,6 +177,9 @@ class Wrapped(msgspec.Struct, gc=False):
 
 #: a ``fingerprints``/``partialFingerprints`` property as decoded: string values, or Black Duck's wrappers
 Fingerprints = dict[str, str | Wrapped]
+#: what Semgrep OSS writes as a result's ``matchBasedId/v1`` fingerprint (the id is made only logged in to Semgrep's
+#: platform): the same for every result, so no identity
+_NO_ID = "requires login"
 
 
 def _values(maps: list[Fingerprints]) -> pa.Array:
@@ -211,6 +214,8 @@ def fingerprints(fps: list[Fingerprints | None],
     np.cumsum(plen, out=poff[1:])
     first_f = fv.take(pa.array(np.minimum(foff[:-1], len(fv) - 1), pa.int64(), mask=flen == 0)) if len(fv) else pa.nulls(n, S)
     first = or_null(first_f)
+    if pc.any(pc.equal(first, _NO_ID)).as_py():  # a placeholder identifies nothing: the result is told by its place
+        first = pc.if_else(pc.fill_null(pc.equal(first, _NO_ID), False), pa.scalar(None, S), first)
     partial = _partial_keys(pn, pv, poff, plen)
     # per row: its fingerprint entries, then its partial ones (positions into fingerprints + partial)
     lens = flen + plen
