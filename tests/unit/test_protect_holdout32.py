@@ -21,8 +21,9 @@ The command lines are as published (the hashes and keys in them are the authors'
   ssh-keygen's ``-N`` / ``-P`` passphrases, SQL Server bcp's ``-P``, THC Hydra's / Medusa's ``-p`` (``-P`` is a list).
 
 Each is the placeholder's type before this round's anchors existed: the row was not picked by the first screen. The
-compiled screen (``secpipe_screen3``) does not know these anchors: ``_native.screen_rows`` adds them with one RE2 pass
-(``redact.NEWER_SCREEN``), and the screen-vs-RE2 fuzz below checks that the rows are PREFILTER's either way.
+compiled screen of an older build (``secpipe_screen3``) does not know these anchors: ``_native.screen_rows`` adds them
+with one RE2 pass (``redact.NEWER_SCREEN``); ``secpipe_screen4`` knows them (test_protect33). The screen-vs-RE2 fuzz
+below checks that the rows are PREFILTER's either way.
 """
 
 from __future__ import annotations

@@ -42,8 +42,8 @@ at least two distinct upper, lower and digit characters and Shannon entropy of a
 
 How a batch is scanned (vectorized; Python only over rows that may really hold a secret):
 1. over ``raw_data``, every row: one RE2 pass (``pyarrow.compute``) with the union of every
-   detector's anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids (or the compiled screen, with
-   one RE2 pass for the anchors it does not know yet, :data:`NEWER_ANCHORS`). Only
+   detector's anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids (or the compiled screen; an older build
+   of it with one RE2 pass for the anchors it does not know, :data:`NEWER_ANCHORS`). Only
    the rows they hit are classified further (:meth:`RedactStage._classify`): specific
    anchors; more key ids than the excluded credential-id columns hold and one outside an
    allowed context (:data:`AWS_KEY_LEAK`); a base64 word of 32+ characters that may pass
@@ -390,14 +390,14 @@ GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"event
                  ";base64,", "SHA256:")
 _SSDEEP_HEAD = re.compile(r"(?:^|[^0-9A-Za-z+/:])[0-9]{1,10}:$")
 _JSON_KEY_END = re.compile(r'"\s+:\s*"$|":\s+"$')
-#: the anchors of session 32's detectors, which the compiled screen (``_native``, ``secpipe_screen3``) does not know:
+#: the anchors of session 32's detectors, which the compiled screen of an older build (``_native``, ``secpipe_screen3``)
+#: does not know (``secpipe_screen4`` does, session 33):
 #: pass-the-hash tools' NT hashes (NetExec's -H, Invoke-TheHash's -Hash, Impacket's -nthash / -aesKey / --hashes,
 #: smbclient's --pw-nt-hash), mimikatz's / Rubeus' / FreeRDP's /ntlm: /rc4: /aes256: /pth: keys, OpenSSL's -k / -K,
 #: winexe's and the pth-* tools' -U USER%PASS, wget's --ftp-password / --http-password / --proxy-password PASS, and
 #: ``aws configure set aws_secret_access_key KEY`` / --secret-access-key KEY. Each holds a space followed by
 #: :data:`NEWER_SCREEN` (one memchr-driven RE2 pass finds the rows that may hold one, ~0.2 ns a byte; the exact
-#: anchors then over those rows alone): ``_native.screen_rows`` adds them to the compiled screen's rows until it
-#: learns them (``secpipe_screen4``). (A tab before winexe's -U is no anchor: the space-led screen keeps its speed.)
+#: anchors then over those rows alone): ``_native.screen_rows`` adds them to screen3's rows. (A tab before winexe's -U is no anchor: the space-led screen keeps its speed.)
 NEWER_ANCHORS = (
     r"[ ]-H[ \t]+\\?[\"']?:?[0-9a-fA-F]{32}",
     r"[ ](?:-(?:[Hh][Aa][Ss][Hh]|nthash|aesKey)|--pw-nt-hash)[ \t]+\\?[\"']?:?[0-9a-fA-F]{32}",
