@@ -36,6 +36,8 @@ FRAGMENTS = [
     " -srckeypass", " -destx", "ssh-keygen", " -N", " -P", "bcp", "BCP", "xbcp", "osql", "isql", "Isql.exe", "(bcp",
     " -password", " -pwd", "dsmod", "dsadd", "lftp", "winrs", "WinRS", " -p:", " -P:", " -PASSWORD:", " -password:",
     "hydra", "medusa", "smbmap", "enum4linux", "enum4linux-ng", " -p", " -p\t",
+    "command=", "?command=", "&command=", "\\u0026command=", "\\u0026", "u0026command=", "comman", "Command=", "&",
+    "&quot;", "&apos;", "&#34;", "&#x27;", "&amp;",
 ]  # fmt: skip
 
 
@@ -95,3 +97,127 @@ def test_each_newer_anchor_as_written(line: str) -> None:
     expected = pc.fill_null(pc.match_substring_regex(pa.array([line, line.replace(" ", "\n", 1)]), SPECIFIC_RE2), False)
     assert hit.to_pylist() == expected.to_pylist()
     assert hit[0].as_py()
+
+
+# ---- leaks: a Kubernetes exec request's command, XML-escaped quotes ------------------------------------------------
+
+#: a kubectl exec as the API server's audit log writes it: the event of a public DFIR write-up's minikube audit.log
+#: ("kubectl exec ... -- cat /etc/resolv.conf"); the command parameters as client-go's url.Values.Encode writes them
+#: (sorted keys, '+' a space, %XX), JSON's "\u0026" for '&'
+EXEC_EVENT = ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"1b0ad713-c643-441e-af7b-1076dead425d",'
+              '"stage":"RequestReceived","requestURI":"/api/v1/namespaces/kube-system/pods/coredns-674b8bbfcf-dtdtm/exec?QUERY",'
+              '"verb":"get","user":{"username":"minikube-user","groups":["system:masters","system:authenticated"]},'
+              '"sourceIPs":["192.168.49.1"],"userAgent":"kubectl/v1.34.1 (linux/amd64) kubernetes/93248f9",'
+              '"objectRef":{"resource":"pods","namespace":"kube-system","name":"coredns-674b8bbfcf-dtdtm","apiVersion":"v1",'
+              '"subresource":"exec"},"requestReceivedTimestamp":"2025-10-19T14:41:14.630152Z",'
+              '"stageTimestamp":"2025-10-19T14:41:14.630152Z"}')
+
+
+def _k8s(query: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """(raw_data, http_request.url.query_string, (type, field) of each finding) of the event with ``query`` (its '&'
+    written as the audit log's JSON writes it), through the k8s_audit format and the redact stage."""
+    import orjson
+
+    from secpipe import formats
+    from secpipe.transforms.protect.redact import RedactStage
+
+    body = EXEC_EVENT.replace("QUERY", query.replace("&", "\\u0026")).encode()
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "k8s_audit"
+    [batch] = fmt.decode(body, "audit.log").batches
+    out = RedactStage("r", {"type": "redact"}).process(batch)
+    [row] = out[0].to_pylist()
+    found = [] if len(out) == 1 else [(f["data_security"]["detection_pattern"], orjson.loads(f["unmapped"])["field"])
+                                      for f in out[1].to_pylist()]
+    return row["raw_data"], row["http_request"]["url"]["query_string"], found
+
+
+@pytest.mark.parametrize(("query", "redacted"), [
+    # kubectl exec mysql-0 -- sh -c "mysql -u root -pS3cretPw -e 'show databases'" (MySQL's -pPASSWORD, attached)
+    ("command=sh&command=-c&command=mysql+-u+root+-pS3cretPw+-e+%27show+databases%27&container=mysql&stderr=true&stdout=true",
+     "command=sh&command=-c&command=mysql+-u+root+-p[REDACTED:cli_password]+-e+%27show+databases%27&container=mysql"
+     "&stderr=true&stdout=true"),
+    # kubectl exec mysql-0 -- mysql -u root -pS3cretPw: one argument a parameter
+    ("command=mysql&command=-u&command=root&command=-pS3cretPw&container=mysql&stdin=true&stdout=true&tty=true",
+     "command=mysql&command=-u&command=root&command=-p[REDACTED:cli_password]&container=mysql&stdin=true&stdout=true"
+     "&tty=true"),
+    # a password in an environment assignment (libpq's PGPASSWORD), %20 for a space as other clients write it
+    ("command=sh&command=-c&command=PGPASSWORD%3DS3cretPw%20psql%20-h%20db%20-U%20app&container=pg&stdout=true",
+     "command=sh&command=-c&command=PGPASSWORD%3D[REDACTED:password]+psql+-h+db+-U+app&container=pg&stdout=true"),
+    # the parameters in another order (a client that does not sort them: curl against the API)
+    ("container=redis&command=redis-cli&command=-a&command=R3disPw9&stdout=true",
+     "container=redis&command=redis-cli&command=-a&command=[REDACTED:cli_password]&stdout=true"),
+])  # fmt: skip
+def test_a_kubectl_exec_commands_password_goes_from_the_uri(query: str, redacted: str) -> None:
+    raw, query_string, found = _k8s(query)
+    assert query_string == redacted
+    assert redacted.replace("&", "\\u0026") in raw
+    assert "S3cretPw" not in raw and "R3disPw9" not in raw
+    assert {field for _kind, field in found} == {"raw_data", "http_request.url.query_string"}
+
+
+def test_a_kubectl_exec_without_a_secret_stays() -> None:
+    """The write-up's own request, byte for byte."""
+    query = "command=cat&command=%2Fetc%2Fresolv.conf&container=coredns&stderr=true&stdout=true"
+    raw, query_string, found = _k8s(query)
+    assert query_string == query and query.replace("&", "\\u0026") in raw and not found
+
+
+#: a Security 4688 event's XML as Windows renders it (Microsoft's event schema; a quote in an element's text as &quot;),
+#: the command line as a public DFIR write-up found it grepping a host's event logs ("net1 user susan_admin
+#: &quot;SusanIsStrong123&quot; /ADD"), inside a Winlogbeat event (event.original holds the XML with include_xml)
+XML = ("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider "
+       "Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/><EventID>4688</EventID>"
+       "<TimeCreated SystemTime='2024-05-01T10:00:00.0000000Z'/><EventRecordID>1001</EventRecordID><Channel>Security"
+       "</Channel><Computer>WS01.corp.local</Computer></System><EventData><Data Name='SubjectUserName'>susan</Data>"
+       "<Data Name='NewProcessName'>C:\\Windows\\System32\\net1.exe</Data><Data Name='CommandLine'>"
+       "C:\\Windows\\system32\\net1 user susan_admin &quot;SusanIsStrong123&quot; /ADD</Data></EventData></Event>")
+
+
+def test_an_xml_escaped_password_in_a_winlogbeat_events_original_goes() -> None:
+    import json
+
+    from secpipe import formats
+    from secpipe.transforms.protect.redact import RedactStage
+
+    doc = {"@timestamp": "2024-05-01T10:00:00.000Z", "agent": {"type": "winlogbeat", "version": "8.12.0"},
+           "event": {"code": "4688", "kind": "event", "provider": "Microsoft-Windows-Security-Auditing", "original": XML},
+           "winlog": {"channel": "Security", "event_id": "4688", "computer_name": "WS01.corp.local",
+                      "event_data": {"SubjectUserName": "susan",
+                                     "CommandLine": 'C:\\Windows\\system32\\net1 user susan_admin "SusanIsStrong123" /ADD'}},
+           "message": "A new process has been created."}
+    [batch] = formats.get("json").decode(json.dumps(doc).encode(), "winlogbeat.json").batches
+    out = RedactStage("r", {"type": "redact"}).process(batch)
+    [row] = out[0].to_pylist()
+    for text in (row["raw_data"], row["unmapped"]):
+        assert "SusanIsStrong123" not in text
+        assert "net1 user susan_admin &quot;[REDACTED:cli_password]&quot; /ADD</Data>" in text
+
+
+@pytest.mark.parametrize(("line", "redacted"), [
+    ('<Data Name="CommandLine">mysql -u root -p&quot;S3cr&amp;tPw&quot; appdb</Data>',
+     '<Data Name="CommandLine">mysql -u root -p&quot;[REDACTED:cli_password]&quot; appdb</Data>'),
+    ('<Data Name="CommandLine">cmdkey /generic:TERMSRV/srv01 /user:corp\\bob /pass:&quot;Pa55 w0rd!&quot;</Data>',
+     '<Data Name="CommandLine">cmdkey /generic:TERMSRV/srv01 /user:corp\\bob /pass:&quot;[REDACTED:cli_password]&quot;</Data>'),
+    ("<Data Name='ScriptBlockText'>$pw = ConvertTo-SecureString &apos;Winter2024!x&apos; -AsPlainText -Force</Data>",
+     "<Data Name='ScriptBlockText'>$pw = ConvertTo-SecureString &apos;[REDACTED:cli_password]&apos; -AsPlainText -Force"
+     "</Data>"),
+    ('<Data Name="CommandLine">net user bob &#34;Pa55w0rd9&#34; /add</Data>',
+     '<Data Name="CommandLine">net user bob &#34;[REDACTED:cli_password]&#34; /add</Data>'),
+])  # fmt: skip
+def test_xml_escaped_quotes_around_a_password(line: str, redacted: str) -> None:
+    from tests.unit.holdout_support import redact_lines
+
+    messages, raws, kinds = redact_lines([line])
+    assert messages == raws == [redacted]
+    assert kinds == ["cli_password"]
+
+
+def test_xml_escaped_quotes_without_a_secret_stay() -> None:
+    """A Sysmon process creation's quoted image path (a public test fixture's), and a quoted net use share."""
+    from tests.unit.holdout_support import redact_lines
+
+    lines = ['<Data Name="CommandLine">&quot;C:\\Tools\\cleanup.exe&quot; --fixture</Data>',
+             '<Data Name="CommandLine">net use &quot;\\\\fs01\\share&quot; /persistent:no</Data>']
+    messages, raws, kinds = redact_lines(lines)
+    assert messages == raws == lines and not kinds

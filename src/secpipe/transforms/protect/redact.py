@@ -96,6 +96,8 @@ from secpipe.transforms.protect._columns import (
     string_leaves,
     text_bytes,
 )
+from secpipe.transforms.protect._kube_exec import exec_text, redact_exec
+from secpipe.transforms.protect._xml_text import QUOTE_REF, redact_view, view
 from secpipe.transforms.protect.options import RedactOptions
 
 
@@ -410,9 +412,11 @@ NEWER_ANCHORS = (
     r"[Ww][Ii][Nn][Rr][Ss][^\r\n]*[ ]-[Pp](?:[Aa][Ss][Ss][Ww][Oo][Rr][Dd])?:", r"lftp[^\r\n]*[ ]-u[ \t]", r"[ ]-password[ \t]",
     r"[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword"), r"[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword"),
     r"ds(?:mod|add)[^\r\n]*[ ]-pwd[ \t]", r"[ ]\[?[A-Za-z.]*NetworkCredential", r"[ ]argc=[0-9]", r"[ ]proctitle=",
+    r"(?:^|[?&]|\\u0026)command=",  # (session 33) a Kubernetes pods/exec request's command (_kube_exec)
 )
-#: a space-led superset of :data:`NEWER_ANCHORS` (a literal first byte: RE2 skips to each space with memchr)
-NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-pwd|-password|-[Pp]:|-u[ \t]|-[A-Za-z]*S|-(?:src|dest|store|key)|\[?[A-Za-z.]*NetworkCredential"
+#: a superset of :data:`NEWER_ANCHORS`: space-led (a literal first byte: RE2 skips to each space with memchr), but for
+#: the exec request's ``command=`` (session 33; only an older build's screen3 needs this pass)
+NEWER_SCREEN = (r"command=|[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-pwd|-password|-[Pp]:|-u[ \t]|-[A-Za-z]*S|-(?:src|dest|store|key)|\[?[A-Za-z.]*NetworkCredential"
                 r"|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key|oauth2-bearer)"
                 r"|/[A-Za-z0-9]{2,7}:|/[vV][ \t]|aws_secret_access_key|argc=|proctitle=)")
 NEWER_RE2 = "|".join(NEWER_ANCHORS)
@@ -708,6 +712,30 @@ def _is_identifier(path: str) -> bool:
 DERIVED_LEAVES = ("process.cmd_line", "process.parent_process.cmd_line", "actor.process.cmd_line")
 
 
+def _audit_command(text: str) -> str | None:
+    """The command lines of a Linux audit EXECVE / PROCTITLE record in ``text`` (:mod:`._audit`), or None."""
+    return argv_text(text) if "type=EXECVE" in text or "type=PROCTITLE" in text else None
+
+
+def _exec_command(text: str) -> str | None:
+    """The command lines of a Kubernetes exec request in ``text`` (:mod:`._kube_exec`), or None."""
+    return exec_text(text) if "command=" in text else None
+
+
+#: :data:`._xml_text.QUOTE_REF` in RE2
+QUOTE_REF_RE2 = QUOTE_REF.pattern
+
+
+def _decoded(sub: pa.Array) -> pa.Array:
+    """``sub`` with each text that holds an XML-escaped quote (``&quot;``: Windows' event XML inside another record)
+    as its decoded view (:mod:`._xml_text`), which the detectors read; the others as they are."""
+    refs = pc.fill_null(pc.match_substring_regex(sub, QUOTE_REF_RE2), False)
+    if not pc.any(refs).as_py():
+        return sub
+    idx = pc.indices_nonzero(refs)
+    return scatter(sub, idx, pa.array([view(t)[0] for t in sub.take(idx).to_pylist()], sub.type))
+
+
 def _where(hit: pa.Array, rows: pa.Array | None, sub: pa.Array, test: str | Callable[[pa.Array], pa.Array]) -> pa.Array:
     """``hit`` or ``test`` (an RE2 pattern that matches, or a per-row check), which is looked for in the rows of
     ``sub`` that ``rows`` marks (None: all) and ``hit`` does not."""
@@ -845,7 +873,7 @@ class RedactStage:
         if got is None:
             return none, none, none
         rows, which = got
-        sub = col.take(rows)
+        sub = _decoded(col.take(rows))
         no = from_numpy(np.zeros(len(rows), dtype=bool))
         generic_rows = None if which is None else pc.equal(which, 2)
         spec, gen = no, no
@@ -871,7 +899,7 @@ class RedactStage:
         if got is None:
             return none
         rows, which = got
-        sub = col.take(rows)
+        sub = _decoded(col.take(rows))
         generic_rows = None if which is None else pc.equal(which, 2)
         hit = from_numpy(np.zeros(len(rows), dtype=bool))
         if len(self.detectors) > int(self.aws):
@@ -966,7 +994,10 @@ class RedactStage:
         found: dict[tuple[str, str], list[int]] = {}
         new: list[str | None] = []
         texts = sub.to_pylist()
-        argv = self._argv_families(texts)
+        xml = [t is not None and QUOTE_REF.search(t) is not None for t in texts]
+        work = [view(t)[0] if x and t is not None else t for t, x in zip(texts, xml, strict=True)]
+        argv = self._argv_families(work, _audit_command)
+        execs = self._argv_families(work, _exec_command)
         row_list = rows.to_pylist()
         ids = [_is_identifier(p) for p in gpaths]
         leaf = np.searchsorted(bounds, row_list, side="right") - 1 if gen and any(ids) else None
@@ -974,24 +1005,34 @@ class RedactStage:
             if text is None:
                 new.append(None)
                 continue
-            kinds: list[str] = []
             detectors = self.detectors if spec[i] else aws_only
             generic = bool(gen and gen[i]) and (leaf is None or not ids[int(leaf[i])])
-            if i in argv:  # a Linux audit record's command line: its arguments' words, then the rest of the text
-                a_spec, a_gen = argv[i]
-                if a_spec or a_gen:
-                    text, kinds = redact_argv(text, functools.partial(
-                        redact_one, detectors=self.detectors if a_spec else aws_only, generic=a_gen,
-                        min_entropy=self.entropy_min, min_len=self.entropy_len))
-                if audit_only(text):  # nothing but arguments: the key ids of quoted ones are left to look for
-                    detectors, generic = aws_only, False
-            clean, more = redact_one(text, detectors, generic, self.entropy_min, self.entropy_len)
-            kinds += [k for k in more if k not in kinds]
+            one = functools.partial(self._row, detectors=detectors, generic=generic, argv=argv.get(i),
+                                    execs=execs.get(i))
+            clean, kinds = redact_view(text, one) if xml[i] else one(text)  # an XML-escaped quote: its decoded text
             new.append(clean)
             self._found(found, bounds, gpaths, r, kinds)
         for (path, kind), idx in found.items():
             hits.append((pa.array(idx, pa.int64()), path, by_name[kind]))
         return scatter(col, rows, pa.array(new, col.type))
+
+    def _row(self, text: str, detectors: list[Detector], generic: bool, argv: tuple[bool, bool] | None,
+             execs: tuple[bool, bool] | None) -> tuple[str, list[str]]:
+        """One suspect text redacted: a Linux audit record's command line (its arguments' words) and a Kubernetes exec
+        request's (its ``command`` parameters), with the families ``argv`` / ``execs`` say may fire there, then the
+        whole text with ``detectors`` and ``generic``; (clean text, the secret types found)."""
+        aws_only = [d for d in self.detectors if d.name == "aws_access_key"]
+        kinds: list[str] = []
+        for fams, rewrite in ((argv, redact_argv), (execs, redact_exec)):
+            if fams is not None and (fams[0] or fams[1]):
+                text, more = rewrite(text, functools.partial(
+                    redact_one, detectors=self.detectors if fams[0] else aws_only, generic=fams[1],
+                    min_entropy=self.entropy_min, min_len=self.entropy_len))
+                kinds += [k for k in more if k not in kinds]
+        if argv is not None and audit_only(text):  # nothing but arguments: the key ids of quoted ones are left
+            detectors, generic = aws_only, False
+        clean, more = redact_one(text, detectors, generic, self.entropy_min, self.entropy_len)
+        return clean, kinds + [k for k in more if k not in kinds]
 
     @staticmethod
     def _found(found: dict[tuple[str, str], list[int]], bounds: np.ndarray, gpaths: list[str], r: int,
@@ -1002,12 +1043,12 @@ class RedactStage:
             for k in kinds:
                 found.setdefault((gpaths[g], k), []).append(r - int(bounds[g]))
 
-    def _argv_families(self, texts: list[str | None]) -> dict[int, tuple[bool, bool]]:
-        """Per text holding a Linux audit EXECVE / PROCTITLE record (its position): may the specific detectors fire on
-        its command line's words, may the generic one (the AWS key detector always runs); the words of all of them
-        screened in one pass (:meth:`_classify`), where the record itself reads as no command line."""
-        argv = {i: a for i, t in enumerate(texts)
-                if t is not None and ("type=EXECVE" in t or "type=PROCTITLE" in t) and (a := argv_text(t)) is not None}
+    def _argv_families(self, texts: list[str | None], command: Callable[[str], str | None]) -> dict[int, tuple[bool, bool]]:
+        """Per text holding a command line in an encoding of its own (``command`` gives it: :func:`_audit_command`,
+        :func:`_exec_command`), by its position: may the specific detectors fire on its words, may the generic one
+        (the AWS key detector always runs); the words of all of them screened in one pass (:meth:`_classify`), where
+        the record itself reads as no command line."""
+        argv = {i: a for i, t in enumerate(texts) if t is not None and (a := command(t)) is not None}
         if not argv:
             return {}
         spec, _aws, gen = self._classify(pa.array(list(argv.values()), pa.string()), None)
