@@ -729,10 +729,10 @@ QUOTE_REF_RE2 = QUOTE_REF.pattern
 def _decoded(sub: pa.Array) -> pa.Array:
     """``sub`` with each text that holds an XML-escaped quote (``&quot;``: Windows' event XML inside another record)
     as its decoded view (:mod:`._xml_text`), which the detectors read; the others as they are."""
-    refs = pc.fill_null(pc.match_substring_regex(sub, QUOTE_REF_RE2), False)
-    if not pc.any(refs).as_py():
+    refs = pc.match_substring_regex(sub, QUOTE_REF_RE2)
+    if not pc.any(refs).as_py():  # (nulls are none: no fill for the usual batch without one)
         return sub
-    idx = pc.indices_nonzero(refs)
+    idx = pc.indices_nonzero(pc.fill_null(refs, False))
     return scatter(sub, idx, pa.array([view(t)[0] for t in sub.take(idx).to_pylist()], sub.type))
 
 
