@@ -293,7 +293,7 @@ def test_syslog_rfc3164_examples() -> None:
     assert su["status_id"] == 2 and su["user"]["name"] == "root" and su["actor"]["user"]["name"] == "lonvick"
     assert su["device"]["hostname"] == "mymachine"
     bfg = next(r for r in rows if r["message"] == "Use the BFG!")  # <13>: user.notice, no TAG
-    assert bfg["device"]["hostname"] == "10.0.0.99" and bfg["metadata"]["log_level"] == "notice"
+    assert bfg["device"]["ip"] == "10.0.0.99" and bfg["metadata"]["log_level"] == "notice"
     assert {r["metadata"]["log_level"] for r in rows} == {"crit", "notice", "emerg"}  # PRI 34, 13, 165, 0
 
 

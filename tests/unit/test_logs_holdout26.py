@@ -258,7 +258,7 @@ def test_fortigate_admin_logins_filed_by_a_syslog_server() -> None:
     assert failed["time"] == 1775176269976  # 2026-04-03T00:31:09.976660+00:00
     assert (failed["user"]["name"], failed["src_endpoint"]["ip"], failed["dst_endpoint"]["ip"]) == ("admin", "172.16.1.2", "172.16.1.1")
     assert failed["status_detail"] == "passwd_invalid" and ok["status_detail"] is None
-    assert (ok["auth_protocol"], ok["service"]["name"], ok["device"]["hostname"]) == ("https", "FortiGate", "192.168.2.1")
+    assert (ok["auth_protocol"], ok["service"]["name"], ok["device"]["ip"]) == ("https", "FortiGate", "192.168.2.1")
     changes = [r for r in rows if r["class_uid"] == 0]
     assert len(changes) == 3 and all('logid="0100044547"' in r["message"] for r in changes)
 

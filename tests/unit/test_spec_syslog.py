@@ -55,7 +55,7 @@ def test_rfc5424_nilvalues_everywhere() -> None:
 
 def test_rfc3164_example_without_tag_and_logger_without_hostname() -> None:
     r = _one(b"<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!")
-    assert r["device"]["hostname"] == "10.0.0.99" and r["message"] == "Use the BFG!"
+    assert r["device"]["ip"] == "10.0.0.99" and r["message"] == "Use the BFG!"
     assert r["metadata"]["log_format"] == "RFC 3164" and r["severity_id"] == 2  # user.notice
     r = _one(b"<13>Mar  1 10:00:00 2024 alice: hello")  # not a year: "2024" is the hostname slot
     assert r["actor"]["process"]["name"] == "alice"
@@ -86,7 +86,7 @@ def test_cisco_ios_nxos_asa() -> None:
     assert r["metadata"]["event_code"] == "ASA-4-106023" and r["message"].startswith("Deny tcp")
     assert detected(b"52: *Mar  1 00:01:23.456: %SYS-5-CONFIG_I: Configured from console\n") == "syslog"
     r = _one(b"<189>Mar  1 2024 00:01:24 10.0.0.1 53: *Mar  1 2024 00:01:23.456: %LINK-3-UPDOWN: Interface Gi0/1, changed")
-    assert r["device"]["hostname"] == "10.0.0.1" and json.loads(r["unmapped"])["sequence"] == 53  # relay header first
+    assert r["device"]["ip"] == "10.0.0.1" and json.loads(r["unmapped"])["sequence"] == 53  # relay header first
     assert r["time"] == _ms(2024, 3, 1, 0, 1, 23) + 456  # the device's own time
 
 
@@ -145,7 +145,7 @@ def test_non_numeric_procid_is_kept() -> None:
 def test_ipv6_hostname() -> None:
     # rsyslog/syslog-ng write the sender's address as HOSTNAME when it has no name (RFC 3164 4.1.2)
     r = _one(b"<13>Mar  1 2024 10:00:00 2001:db8::1 app[3]: msg")
-    assert r["device"]["hostname"] == "2001:db8::1" and r["actor"]["process"]["name"] == "app"
+    assert r["device"]["ip"] == "2001:db8::1" and r["actor"]["process"]["name"] == "app"
 
 
 def test_origin_sd_element_gives_the_device_ip() -> None:

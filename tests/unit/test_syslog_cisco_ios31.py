@@ -97,15 +97,17 @@ def test_headers_of_real_devices() -> None:
             r["metadata"]["event_code"]) for r in _rows("elastic-cisco-ios-headers.log")]  # fmt: skip
     at = dt.datetime(2023, 7, 14, 8, 23, 43, 398000, UTC)
     assert got[:8] == [
-        ("192.168.100.2", 3132779, at, "FOO-6-BAR"),  # count, relay's stamp and address, origin-id host, sequence
-        ("192.168.100.2", 3132779, at, "FOO-6-BAR"),
-        ("192.168.100.2", 3132513, at, "FOO-6-BAR"),  # a host without a colon, then the sequence number
-        ("2a02:cf40::", 3132779, at, "FOO-6-BAR"),
+        ("sw01", 3132779, at, "FOO-6-BAR"),  # count, relay's stamp and address, origin-id host, sequence
+        ("sw01", 3132779, at, "FOO-6-BAR"),
+        (None, 3132513, at, "FOO-6-BAR"),  # a host without a colon, then the sequence number
+        (None, 3132779, at, "FOO-6-BAR"),
         ("sw01", 3132807, at, "FOO-6-BAR"),
         (None, 3132513, at, "FOO-6-BAR"),  # two numbers: the count and the sequence number, no host
         ("sw01", 2361044, at, "FOO-6-BAR"),
         (None, None, at, "FOO-6-BAR"),  # "UTC:" after the stamp is its zone, not a host
     ]
+    ips = [(r.get("device") or {}).get("ip") for r in _rows("elastic-cisco-ios-headers.log")]
+    assert ips[:5] == ["192.168.100.2", "192.168.100.2", "192.168.100.2", "2a02:cf40::", None]  # an address: device.ip
     uptime = got[8]
     assert uptime[:2] == ("sw01", 3132513) and uptime[3] == "FOO-6-BAR"  # "2y10w": no wall time, the receipt's
     assert got[9][:3] == ("3router", 3132807, at) and got[10][:3] == ("4firewall.local", 3132517, at)

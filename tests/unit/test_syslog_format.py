@@ -49,7 +49,7 @@ def test_rfc5424_examples(real: Path) -> None:
     assert json.loads(su["unmapped"]) == {"facility": "auth", "tty": "/dev/pts/8"}
     donuts, app, sd_only = base
     assert donuts["time"] == ms("2003-08-24T05:14:15.000003-07:00") // 1 and donuts["time"] == 1061727255000
-    assert donuts["device"]["hostname"] == "192.0.2.1" and donuts["actor"]["process"] == {"name": "myproc", "pid": 8710}
+    assert donuts["device"]["ip"] == "192.0.2.1" and donuts["actor"]["process"] == {"name": "myproc", "pid": 8710}
     assert donuts["metadata"]["event_code"] is None  # MSGID "-"
     assert donuts["message"] == "%% It's time to make the do-nuts." and donuts["severity_id"] == 2  # local4.notice
     assert donuts["class_uid"] == 0 and donuts["category_name"] == "Uncategorized"

@@ -43,7 +43,7 @@ def test_eight_bit_msg_is_kept(real: Path) -> None:
     by_raw = {r["raw_data"]: r for r in rows}
     one = by_raw[latin1.decode("utf-8", "backslashreplace")]
     assert one["message"] == "%% It's time to make the do-nuts. Gr\\xfc\\xdfe aus K\\xf6ln"
-    assert one["device"]["hostname"] == "192.0.2.1" and one["actor"]["process"]["pid"] == 8710
+    assert one["device"]["ip"] == "192.0.2.1" and one["actor"]["process"]["pid"] == 8710
     two = by_raw[mixed.decode("utf-8", "backslashreplace")]
     assert two["message"].endswith("An application event log entry... café\\xff")
     assert two["metadata"]["event_code"] == "ID47"

@@ -5,6 +5,8 @@ holds, and the address test.
 
 from __future__ import annotations
 
+import ipaddress
+
 import pyarrow as pa
 
 from secpipe import _compute as pc
@@ -47,3 +49,21 @@ def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
     if typ == _I64:
         return wide
     return pc.if_else(pc.fill_null(pc.less_equal(wide, 2_147_483_647), False), wide, pa.scalar(None, _I64)).cast(typ)
+
+
+def _address_hosts(host: pa.Array) -> pa.Array | None:
+    """Whether each header host is an IP address (``ipaddress`` decides, once per distinct value
+    that has only an address's characters), or None where none is."""
+    maybe = pc.fill_null(pc.match_substring_regex(host, r"^(?:[0-9.]{7,15}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$"), False)
+    if not pc.any(maybe).as_py():
+        return None
+    found = []
+    for value in pc.unique(host.filter(maybe)).to_pylist():
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            continue
+        found.append(value)
+    if not found:
+        return None
+    return pc.fill_null(pc.is_in(host, value_set=pa.array(found, S)), False)

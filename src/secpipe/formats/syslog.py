@@ -347,8 +347,11 @@ Mapping:
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
-Both keep: ``message``, ``device.hostname`` (and ``device.ip`` from the RFC 5424 ``origin``
-SD-ELEMENT's first ``ip``), ``actor.process.name``/``pid`` (APP-NAME/TAG and
+Both keep: ``message``, ``device.hostname`` (``device.ip`` where the HOSTNAME is an IP address, as RFC
+5424 section 6.2.4 and RFC 3164 section 4.1.2 allow and a Cisco device's ``logging origin-id ip`` or a
+relay's BSD header writes: ``<189>123: 10.1.1.1: *Mar 1 ...``, ``Mar 1 00:00:00 10.1.1.1 %SEC-6-...``;
+and ``device.ip`` from the RFC 5424 ``origin`` SD-ELEMENT's first ``ip``, which comes first, the
+HOSTNAME then kept as the name), ``actor.process.name``/``pid`` (APP-NAME/TAG and
 PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severity word),
 ``metadata.log_format`` (``RFC 5424`` / ``RFC 3164``), severity_id from the syslog severity
 (emerg 6 Fatal, alert/crit 5, err 4, warning 3, notice 2, info/debug 1; no PRI 0 Unknown);
@@ -447,7 +450,17 @@ from secpipe.formats._syslog_auth import (
     _polkit_auth,
     _session_auth,
 )
-from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _nil, _nil_empty, _number, _object
+from secpipe.formats._syslog_common import (
+    _I32,
+    _I64,
+    S,
+    _address_hosts,
+    _is_ip,
+    _nil,
+    _nil_empty,
+    _number,
+    _object,
+)
 from secpipe.formats._syslog_dns import _dns_queries
 from secpipe.formats._syslog_forti import _fortigate_traffic, _fortigate_utm, _fortios
 from secpipe.formats._syslog_frames import (
@@ -733,7 +746,16 @@ class Syslog(Format):
         pri_s = pick("pri")
         ts5 = _nil(pick("ts5"))
         ts3 = pc.coalesce(pick("ts"), pick("ts0"))
-        host = _nil(pc.coalesce(pick("host0"), pick("host")))  # a relay/ASA header names the device first
+        host0, host1 = _nil(pick("host0")), _nil(pick("host"))
+        host = pc.coalesce(host0, host1)  # a relay/ASA header names the device first
+        # ... by its address, then the device its name (``Jul 13 08:23:43 192.168.100.2 sw01: ...``): both kept
+        host_ip = None
+        if (ip0 := _address_hosts(host0)) is not None:
+            both = pc.and_(ip0, pc.is_valid(host1))
+            if (ip1 := _address_hosts(host1)) is not None:
+                both = pc.and_(both, pc.invert(ip1))
+            if pc.any(both).as_py():
+                host_ip, host = pc.if_else(both, host0, pa.scalar(None, S)), pc.if_else(both, host1, host)
         app = _nil(pc.coalesce(pick("app"), pick("task")))  # a WLC's task names the process that wrote it
         procid = _nil(pick("procid"))
         msgid = _nil(pc.coalesce(pick("msgid"), pick("code")))
@@ -836,6 +858,8 @@ class Syslog(Format):
         }  # fmt: skip
         if base is not None:
             fields["repeat_base"] = base
+        if host_ip is not None:
+            fields["host_ip"] = host_ip
         if audit_id is not None:
             fields["audit_id"] = audit_id
         if sd_error is not None:
@@ -1026,6 +1050,8 @@ class Syslog(Format):
                 sev_ocsf = pc.coalesce(net.pop("_severity"), sev_ocsf)
         raws = f["lines"].to_pylist()
         host, origin = f["host"], _origin_ip(f["sd"])
+        if "host_ip" in f:  # a relay's header named the device's address, the device its name
+            origin = pc.coalesce(origin, f["host_ip"])
         if "original_address" in f:  # the device a Kiwi relay names (an address, else a name): not the relay
             relayed = f["original_address"]
             is_ip = _is_ip(relayed)
@@ -1042,6 +1068,10 @@ class Syslog(Format):
                 else:
                     origin = pc.if_else(pc.is_null(host), pc.coalesce(origin, f[key]), origin)
                 break
+        if (address := _address_hosts(host)) is not None:  # an IP address for a HOSTNAME: the device's address
+            address = pc.and_(address, pc.is_null(origin))
+            origin = pc.if_else(address, host, origin)
+            host = pc.if_else(address, pa.scalar(None, S), host)
         times = f["times"]
         if "shipped_at" in f:  # a line with no time of its own (SC4S's PROGRAM[PID]: MSG): its document's
             times = pc.coalesce(times, f["shipped_at"].cast(times.type))
