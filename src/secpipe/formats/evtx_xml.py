@@ -141,7 +141,7 @@ class EvtxXML(Format):
         import xml.etree.ElementTree as ET  # (here: auto-detection imports this module, not the parser)
 
         text = _decode(data)
-        if text is None or _DTD.search(text):
+        if text is None or ("!" in text and _DTD.search(text)):  # (a "!" first: memchr, ~20x the regex's speed)
             reason = ("Windows event XML that is not UTF-8 or UTF-16 (a BOM)" if text is None else
                       "Windows event XML with a DTD or entity declaration (<!DOCTYPE/<!ENTITY refused)")
             return Decoded(dead=[DeadLetter(reason, source, 0, data, self.name)], events=1)
