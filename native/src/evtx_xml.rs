@@ -22,6 +22,8 @@
 
 use memchr::memmem;
 use pyo3::prelude::*;
+
+use crate::{bytes_eq, HIGHS, ONES};
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 /// The System children of the event schema (the grammar's leaves).
@@ -49,6 +51,33 @@ fn is_py_space(c: u8) -> bool {
 /// U+FFFE or U+FFFF (not XML characters) starting at `i`.
 fn non_char(b: &[u8], i: usize) -> bool {
     b[i] == 0xEF && b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF))
+}
+
+/// High bit set in each byte of ``w`` below 0x20 (the lowest set bit is exact).
+#[inline(always)]
+fn control(w: u64) -> u64 {
+    w.wrapping_sub(ONES * 0x20) & !w & HIGHS
+}
+
+/// The 8 bytes at ``i`` as a word (SWAR), None within 8 bytes of the end.
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..i + 8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+}
+
+/// Index of the first byte at or after ``i`` whose bit ``mask`` sets in its block (8 bytes a step
+/// while a block has none; the lowest set bit is exact), or the last block's start: the caller's
+/// byte-by-byte loop decides from there.
+#[inline(always)]
+fn skip_plain(b: &[u8], mut i: usize, mask: impl Fn(u64) -> u64) -> usize {
+    while let Some(w) = word(b, i) {
+        let m = mask(w);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
 }
 
 /// An attribute of a System child: its name and raw value (the grammar allows no reference in it).
@@ -92,7 +121,13 @@ impl<'a> Scan<'a> {
         let q = self.peek().filter(|&q| q == b'\'' || q == b'"')?;
         let start = self.i + 1;
         let mut j = start;
+        // (quote, control, <, >, &, 0xEF: U+FFFE/U+FFFF's first byte, and each of ``also``: the bytes the loop looks at)
+        let stops = |w: u64| {
+            also.iter().fold(bytes_eq(w, q) | control(w) | bytes_eq(w, b'<') | bytes_eq(w, b'>') | bytes_eq(w, b'&')
+                             | bytes_eq(w, 0xEF), |m, &a| m | bytes_eq(w, a))
+        };
         loop {
+            j = skip_plain(self.b, j, stops);
             let c = *self.b.get(j)?;
             if c == q {
                 break;
@@ -113,6 +148,8 @@ impl<'a> Scan<'a> {
     fn text(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         loop {
+            // (<, &, control, 0xEF: the bytes the match looks at)
+            self.i = skip_plain(self.b, self.i, |w| bytes_eq(w, b'<') | bytes_eq(w, b'&') | control(w) | bytes_eq(w, 0xEF));
             let c = *self.b.get(self.i)?;
             match c {
                 b'<' => return Some(&self.b[start..self.i]),
@@ -167,7 +204,14 @@ impl<'a> Scan<'a> {
 
 /// `s` as a JSON string's content, the way msgspec escapes it.
 fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
-    for &c in s {
+    let mut i = 0;
+    loop {
+        // the run of bytes written as they are, then the one escaped
+        let j = skip_plain(s, i, |w| bytes_eq(w, b'"') | bytes_eq(w, b'\\') | control(w));
+        let k = s[j.min(s.len())..].iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\').map_or(s.len(), |k| j + k);
+        out.extend_from_slice(&s[i..k]);
+        let Some(&c) = s.get(k) else { return };
+        i = k + 1;
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -194,7 +238,12 @@ fn unescape(raw: &[u8], buf: &mut Vec<u8>) {
     buf.clear();
     let mut i = 0;
     while i < raw.len() {
-        match raw[i] {
+        // the run up to the next CR or reference as it is
+        let next = memchr::memchr2(b'\r', b'&', &raw[i..]).map_or(raw.len(), |k| i + k);
+        buf.extend_from_slice(&raw[i..next]);
+        i = next;
+        let Some(&c) = raw.get(i) else { break };
+        match c {
             b'\r' => {
                 buf.push(b'\n');
                 i += if raw.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
