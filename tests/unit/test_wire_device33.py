@@ -73,9 +73,10 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str,
 
 
 def test_access_line_device_is_the_ecs_host_with_its_name_and_id(stored: dict) -> None:
+    # the hostname is ECS host.hostname (what the hostname command returns), the name host.name (here an FQDN)
     row = stored["access"]["/var/log/apache2/access.log"]
     device = row["device"]
-    assert (device["hostname"], device["name"], device["uid"]) == ("web-01.example.com", HOST["name"], HOST["id"])
+    assert (device["hostname"], device["name"], device["uid"]) == ("web-01", HOST["name"], HOST["id"])
     assert device["type_id"] == 0
     assert not [k for k in check_rows("http_activity", [row]) if ADDRESS_ONLY not in k]  # (the client: an address)
 
@@ -102,3 +103,4 @@ def test_vector_kubernetes_logs_metadata_is_the_device_and_its_container(stored:
     assert container["uid"] == "9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7"
     assert container["runtime"] == "containerd" and container["pod_uuid"] == UID
     assert container["name"] == "web" and container["image"]["name"] == "httpd:2.4"
+

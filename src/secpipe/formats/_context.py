@@ -161,11 +161,14 @@ _ALSO_EMPTY = {"device": ("cloud",)}
 
 def _same_device(rows: pa.Array | None, cols: dict[str, pa.Array], ctx: Context) -> pa.Array | None:
     """``rows`` (where the event names no device) and the rows whose device is the context's: its
-    ``device.hostname`` the context's (the context then fills what that device leaves null)."""
-    name, had = ctx.fields.get("device.hostname"), cols.get("device.hostname")
-    if rows is None or name is None or had is None or not pa.types.is_string(had.type):
+    ``device.hostname`` the context's hostname or name, in any case (RFC 4343: host names compare so;
+    the context then fills what that device leaves null)."""
+    names = {v.lower() for k in ("device.hostname", "device.name") if (v := ctx.fields.get(k))}
+    had = cols.get("device.hostname")
+    if rows is None or not names or had is None or not pa.types.is_string(had.type):
         return rows
-    return pc.or_(rows, pc.fill_null(pc.equal(had, pa.scalar(name, pa.string())), False))
+    same = pc.is_in(pc.utf8_lower(had), pa.array(sorted(names), pa.string()))
+    return pc.or_(rows, pc.fill_null(same, False))
 
 
 def _empty(batch: pa.RecordBatch, objects: tuple[str, ...]) -> pa.Array | None:

@@ -78,11 +78,12 @@ class _ShipperHost(msgspec.Struct):
     date: Any = None
 
     def name(self) -> Any:
-        """ECS ``host.name`` (else ``host.hostname``), Vector's ``host``, the OpenTelemetry
+        """ECS ``host.hostname`` (what the hostname command returns; else ``host.name``, which may be an FQDN or a name
+        the user gave: OCSF's ``device.name``, :data:`_ECS_HOST_PLACES`), Vector's ``host``, the OpenTelemetry
         resource's ``host.name`` (``resource.attributes`` in the Collector's ``elasticsearch``
         exporter's ``otel`` mode, the flat ``Resource.host.name`` in ``none``)."""
         if self.host.__class__ is dict:
-            return self.host.get("name") or self.host.get("hostname")
+            return self.host.get("hostname") or self.host.get("name")
         if self.host is not None:
             return self.host
         if self.resource.__class__ is dict:
@@ -263,8 +264,8 @@ def envelope_context(env: bytes) -> str:
     d = msgspec.json.decode(env)
     resource = _obj(_obj(d.get("resource")).get("attributes"))
     fields = otel_fields(resource) if resource else {}
-    host = d.get("host")  # ECS host.name (Filebeat, Elastic Agent), Vector's host: the device a record names none of
-    host = _obj(host).get("name") or _obj(host).get("hostname") if host.__class__ is dict else host
+    host = d.get("host")  # ECS host.hostname/name (Filebeat, Elastic Agent), Vector's host: the device a record names none of
+    host = _obj(host).get("hostname") or _obj(host).get("name") if host.__class__ is dict else host
     if "device.hostname" not in fields and isinstance(host, str) and host:
         fields["device.hostname"] = host
     _ecs_fields(d, fields)
