@@ -19,6 +19,9 @@ bodies) on every ingest endpoint; each answer is checked here in-process (httpx'
   refused so). Elasticsearch parses each document on its own and fails only that item (400,
   ``document_parsing_exception``; its depth limit ``index.mapping.depth.limit``): now so here, the document
   dead-lettered alone with the reason; an action line over the limits still refuses the request.
+- Bytes that are no request pipelined behind a whole one (RFC 9112 9.2) were refused (400) before that request was
+  answered, and the connection closed under its answer: the client got the 400 for it (and its events were stored).
+  Now its answer goes first, then the 400 (9.3.2: answers in the order of the requests).
 - A raw snappy block whose length preamble (a varint of at most 32 bits, snappy's format_description.txt) runs
   on past 5 bytes was refused as "without a length preamble".
 """
@@ -176,3 +179,18 @@ def test_bulk_document_over_the_limits_fails_its_item_alone(tmp_path: Path) -> N
     action = b'{"create":' + b"{" * 70 + b"}" * 70 + b"}\n"
     answer = _post(tmp_path / "again", "/_bulk", action + docs[0] + b"\n", {}, auth="Bearer")
     assert answer.status_code == 400 and "nesting depth" in answer.json()["error"]["reason"]
+
+
+def test_a_refusal_of_pipelined_bytes_follows_the_answer_before_it(server: tuple[int, str, Path]) -> None:
+    port, token, _data = server
+    event = b'{"event":"pipelined","sourcetype":"_json"}'
+    request = (f"POST /services/collector/event HTTP/1.1\r\nHost: x\r\nAuthorization: Splunk {token}\r\n"
+               f"Content-Length: {len(event)}\r\n\r\n").encode() + event
+    got = _exchange(port, request + b"GARBAGE / HTTP/1.1\r\n\r\n")  # one write: the bytes behind the request
+    first, _, rest = got.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200 "), got  # red before: the 400 came first, alone
+    n = int(next(ln.split(b":")[1] for ln in first.split(b"\r\n") if ln.lower().startswith(b"content-length")))
+    assert json.loads(rest[:n]) == {"text": "Success", "code": 0}
+    second, _, body = rest[n:].partition(b"\r\n\r\n")
+    assert second.startswith(b"HTTP/1.1 400 ") and b"connection: close" in second.lower()
+    assert json.loads(body)["error"].endswith("the request is not valid HTTP/1.1 (RFC 9112)")

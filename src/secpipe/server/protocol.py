@@ -18,7 +18,10 @@ it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol c
 - a transfer coding other than ``chunked`` (``Transfer-Encoding: gzip, chunked``) is answered 501
   (RFC 9112 6.1): httptools removes only the chunking, so the body was read still compressed;
 - ``Expect: 100-continue`` answered early (401, 413... before the body was asked for) closes the
-  connection: the client does not send the body then, and uvicorn read the next request as it.
+  connection: the client does not send the body then, and uvicorn read the next request as it;
+- a refusal of what follows a whole request still being answered (pipelined bytes that are no
+  request) is sent after that request's answer, as RFC 9112 9.3.2 orders answers: it went first,
+  and the connection closed under the answer, which the client never got.
 
 A request refused while its endpoint is still reading the body (a broken chunk) is told why
 (:data:`secpipe.server.http.REFUSED` in its scope): the endpoint dead-letters what it read with
@@ -99,6 +102,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._header_bytes = 0
         self._in_headers = False  # between a request's first byte and its headers' end
         self._refused = False
+        self._deferred: bytes | None = None  # a refusal sent once the request before it is answered
 
     def _arm(self) -> None:
         self._disarm()
@@ -115,14 +119,19 @@ class GuardedHttpTools(HttpToolsProtocol):
             return
         self._refused = True
         self._disarm()
-        if self.cycle is not None and not self.cycle.response_complete and not self._in_headers:
-            self.cycle.scope[REFUSED] = message  # type: ignore[literal-required]  # its endpoint reads the body
         client = "%s:%d" % self.client if self.client else "?"  # noqa: UP031
         _log.warning("HTTP connection from %s closed: %s", client, message)
         body, kind, extra = _shaped(bytes(getattr(self, "url", b"") or b""), getattr(self, "headers", None) or [],
                                     status, message)
         head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: {kind}\r\n{extra}"
                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")  # fmt: skip
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            if cycle.more_body:  # its endpoint reads the body: told why, it dead-letters what it read with that
+                cycle.scope[REFUSED] = message  # type: ignore[literal-required]
+            else:  # a whole request before this is still being answered: its answer goes first (RFC 9112 9.3.2)
+                self._deferred = head.encode() + body
+                return
         self.transport.write(head.encode() + body)
         self.transport.close()
 
@@ -201,6 +210,12 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if self._deferred is not None:  # what followed that request was refused (see _refuse): now, and closed
+            answer, self._deferred = self._deferred, None
+            if not self.transport.is_closing():
+                self.transport.write(answer)
+                self.transport.close()
+            return
         if not self.pipeline and not self.transport.is_closing():
             self._arm()  # the next request's headers: a deadline from now
 
