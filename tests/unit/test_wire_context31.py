@@ -38,15 +38,15 @@ MODULE = {"event": {"module": "system", "dataset": "system.auth", "timezone": "+
 AUTH_LINE = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()[1]
 
 
-def _app(data_dir: Path) -> tuple[Service, Any, str]:
+def _app(data_dir: Path, limits: Limits | None = None) -> tuple[Service, Any, str]:
     svc = Service(data_dir)
     tokens = TokenStore(data_dir)
     token = tokens.create("t", "ingest")
-    return svc, create_app(AppContext(service=svc, tokens=tokens, limits=Limits())), token
+    return svc, create_app(AppContext(service=svc, tokens=tokens, limits=limits or Limits())), token
 
 
-def _post(data_dir: Path, path: str, body: bytes, kind: str) -> httpx.Response:
-    svc, app, token = _app(data_dir)
+def _post(data_dir: Path, path: str, body: bytes, kind: str, limits: Limits | None = None) -> httpx.Response:
+    svc, app, token = _app(data_dir, limits)
 
     async def send() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -28,46 +28,22 @@ bodies) on every ingest endpoint; each answer is checked here in-process (httpx'
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
-from secpipe.runtime.service import Service
-from secpipe.server.app import create_app
-from secpipe.server.auth import TokenStore
-from secpipe.server.http import AppContext, Limits, unsnappy_limited
+from secpipe.server.http import Limits, unsnappy_limited
 from secpipe.server.protocol import guarded_protocol
 from secpipe.store.query import run
+from tests.unit.test_wire_context31 import _app, _post
 
 LIMITS = Limits(max_body_bytes=1 << 20, max_decompressed_bytes=4 << 20, max_json_depth=64, max_string_bytes=1 << 16)
-
-
-def _app(data_dir: Path) -> tuple[Service, Any, str]:
-    svc = Service(data_dir)
-    tokens = TokenStore(data_dir)
-    return svc, create_app(AppContext(service=svc, tokens=tokens, limits=LIMITS)), tokens.create("t", "ingest")
-
-
-def _post(data_dir: Path, path: str, body: bytes, headers: dict[str, str], auth: str = "Splunk") -> httpx.Response:
-    svc, app, token = _app(data_dir)
-
-    async def send() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            return await client.post(path, content=body, headers={"Authorization": f"{auth} {token}", **headers})
-
-    try:
-        return asyncio.run(send())
-    finally:
-        svc.close()
 
 
 def _dead(data_dir: Path) -> list[tuple[str, bytes]]:
@@ -79,7 +55,7 @@ def test_hec_raw_refused_json_lines_are_dead_lettered(tmp_path: Path) -> None:
     long = b'{"event":"' + b"x" * 70000 + b'"}\n'
     for n, (body, status, why) in enumerate([(deep, 400, "JSON nesting depth 80"), (long, 413, "JSON string")]):
         data = tmp_path / str(n)
-        answer = _post(data, "/services/collector/raw", b'{"event":"fine"}\n' + body, {})
+        answer = _post(data, "/services/collector/raw", b'{"event":"fine"}\n' + body, "text/plain", LIMITS)
         assert answer.status_code == status and answer.json()["code"] == 6, answer.text
         ((reason, raw),) = _dead(data)
         assert reason.startswith(why) and raw == b'{"event":"fine"}\n' + body
@@ -88,7 +64,7 @@ def test_hec_raw_refused_json_lines_are_dead_lettered(tmp_path: Path) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     """uvicorn with secpipe's protocol on a free loopback port: (port, ingest token, data dir)."""
-    svc, app, token = _app(tmp_path)
+    svc, app, token = _app(tmp_path, LIMITS)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     srv = uvicorn.Server(uvicorn.Config(app, log_level="error", http=guarded_protocol(5.0), lifespan="off"))
@@ -166,7 +142,7 @@ def test_bulk_document_over_the_limits_fails_its_item_alone(tmp_path: Path) -> N
     long = b'{"message":"' + b"x" * 70000 + b'"}'
     docs = [json.dumps({"message": lines[0].decode()}).encode(), deep, long, json.dumps({"message": lines[1].decode()}).encode()]
     body = b"".join(act + d + b"\n" for d in docs)
-    answer = _post(tmp_path, "/_bulk", body, {"Content-Type": "application/x-ndjson"}, auth="Bearer")
+    answer = _post(tmp_path, "/_bulk", body, "application/x-ndjson", LIMITS)
     assert answer.status_code == 200, answer.text  # red before: 400 for the whole request
     items = [it["create"] for it in answer.json()["items"]]
     assert [it["status"] for it in items] == [201, 400, 400, 201] and answer.json()["errors"] is True
@@ -177,7 +153,7 @@ def test_bulk_document_over_the_limits_fails_its_item_alone(tmp_path: Path) -> N
     assert rows == [("alice",), ("bob",)]
     # an action line over the limits: the request refused whole, as before
     action = b'{"create":' + b"{" * 70 + b"}" * 70 + b"}\n"
-    answer = _post(tmp_path / "again", "/_bulk", action + docs[0] + b"\n", {}, auth="Bearer")
+    answer = _post(tmp_path / "again", "/_bulk", action + docs[0] + b"\n", "application/x-ndjson", LIMITS)
     assert answer.status_code == 400 and "nesting depth" in answer.json()["error"]["reason"]
 
 
