@@ -10,7 +10,11 @@ log (tests/cases/holdout/elastic-cisco-ios-headers.log, checked in test_syslog_c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from secpipe import formats
+
+CASES = Path(__file__).parent.parent / "cases" / "syslog33"
 
 
 def _devices(text: str) -> list[tuple[str | None, str | None]]:
@@ -34,3 +38,15 @@ def test_bsd_and_5424_hostname_address() -> None:
              # the origin SD-ELEMENT's ip (RFC 5424 section 7.2.1) comes first; the HOSTNAME then stays the name
              '<165>1 2003-10-11T22:14:15.003Z 192.0.2.3 evntslog - ID47 [origin ip="192.0.2.4"] text\n')  # fmt: skip
     assert _devices(lines) == [(None, "192.0.2.7"), ("300.1.2.3", None), (None, "192.0.2.1"), ("192.0.2.3", "192.0.2.4")]
+
+
+def test_asa_ftd_rfc3339_stamp() -> None:
+    """An ASA / FTD with ``logging timestamp rfc5424`` (Elastic's Cisco FTD test-sgt.log, verbatim): the
+    stamp is RFC 3339, then the device id and `` : %FTD-6-430003``. The mnemonic was not read (no event
+    code, no severity): the line was a BSD line whose TAG never came."""
+    data = (CASES / "elastic-cisco-ftd-sgt.log").read_bytes()
+    dec = formats.get("syslog").decode(data, "test")
+    rows = sorted((r for b in dec.batches for r in b.to_pylist()), key=lambda r: r["time"])
+    got = [(r["metadata"]["event_code"], r["severity_id"], r["device"]["hostname"], r["time"]) for r in rows]
+    assert got == [("FTD-6-430003", 1, "firepower", 1756728000000), ("FTD-6-430002", 1, "firepower", 1756735200000)]
+    assert all(r["message"].startswith("EventPriority: Low, DeviceUUID: ") for r in rows)
