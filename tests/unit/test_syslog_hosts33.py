@@ -27,8 +27,11 @@ def _devices(text: str) -> list[tuple[str | None, str | None]]:
 def test_cisco_header_address_is_the_device_ip() -> None:
     lines = ("<189>123: 10.1.1.1: *Mar  1 00:00:00.123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)\n"
              "Mar  1 00:00:00 10.1.1.2 %SEC-6-IPACCESSLOGP: list 101 denied tcp 10.0.0.1(1234) -> 10.0.0.2(80), 1 packet\n"
-             "<189>124: sw01: *Mar  1 00:00:01.123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)\n")  # fmt: skip
-    assert _devices(lines) == [(None, "10.1.1.1"), (None, "10.1.1.2"), ("sw01", None)]
+             "<189>124: sw01: *Mar  1 00:00:01.123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)\n"
+             # an IPv6 origin-id after the count: a number's colon has a space after it (else "2001:" was the
+             # sequence number and "db8::5" the host)
+             "<189>125: 2001:db8::5: *Mar  1 00:00:02.123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)\n")  # fmt: skip
+    assert _devices(lines) == [(None, "10.1.1.1"), (None, "10.1.1.2"), ("sw01", None), (None, "2001:db8::5")]
 
 
 def test_bsd_and_5424_hostname_address() -> None:

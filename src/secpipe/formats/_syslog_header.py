@@ -103,7 +103,7 @@ _WLC_TASK = r"[A-Za-z][\w.-]*(?: [A-Za-z][\w.-]*){0,3}"
 _RCISCO = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?:(?P<cnt>\d+): )?"
     rf"(?:(?P<ts0>{_BSD_TS}|{_ISO_TS}) (?:(?P<tz0>[A-Z]{{2,6}}(?:[+-]\d{{1,2}}(?::\d\d)?)?): |(?P<host0>[^\s:%]+) ?:? ))?"
-    rf"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?(?:\*(?P<task>{_WLC_TASK}): )?"
+    rf"(?:(?P<seq>\d+): |: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?(?:\*(?P<task>{_WLC_TASK}): )?"
     rf"(?:(?P<node>[A-Z]{{2}}/\d+(?:/[A-Za-z0-9]+)+):)?(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: |(?:{_CISCO_UPTIME}): )?"
     r"(?:(?P<proc>[A-Za-z][\w.-]*)\[(?P<pid>\d+)\]: )?[%#](?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+) ?: ?(?P<msg>.*)$"
 )
