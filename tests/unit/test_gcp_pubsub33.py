@@ -64,3 +64,19 @@ def test_pull_answers_and_a_bad_message(tmp_path: Path) -> None:
     f.write_bytes(json.dumps(pulled["receivedMessages"][:1], indent=2).encode())  # gcloud's list of entries
     dead, rows = ingest_file(f, tmp_path / "list")
     assert not dead and len(rows) == 1
+
+
+def test_eventarc_cloudevent_in_structured_mode_is_stored_as_its_log_entry(tmp_path: Path) -> None:
+    # Eventarc's audit log event (type google.cloud.audit.log.v1.written) in the CloudEvents JSON event format:
+    # the entry as data (or base64 as data_base64, the format's binary data); in binary mode the body is the entry
+    event = {"specversion": "1.0", "id": "projects/project-id/logs/cloudaudit.googleapis.com%2Fdata_access-15djrryd6bap",
+             "source": "//cloudaudit.googleapis.com/projects/project-id/logs/data_access",
+             "type": "google.cloud.audit.log.v1.written", "time": "2021-06-15T19:09:16.466Z",
+             "datacontenttype": "application/json; charset=utf-8", "subject": "iamcredentials.googleapis.com/projects/-",
+             "serviceName": "iamcredentials.googleapis.com", "data": json.loads(ENTRY)}
+    encoded = {k: v for k, v in event.items() if k != "data"} | {"data_base64": base64.b64encode(ENTRY).decode()}
+    f = tmp_path / "events.json"
+    f.write_bytes(orjson.dumps(event) + b"\n" + orjson.dumps({**encoded, "id": "2"}) + b"\n")
+    dead, rows = ingest_file(f, tmp_path / "data")
+    direct = formats.get("k8s_audit").decode(ENTRY, "x").batches[0].to_pylist()[0]
+    assert not dead and [r["raw_data"] for r in rows] == [direct["raw_data"]]  # the same entry twice: one event

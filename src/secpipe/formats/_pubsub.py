@@ -1,4 +1,4 @@
-"""Pub/Sub messages around Cloud Logging entries: the ``LogEntry`` a message's data holds, as the record.
+"""Pub/Sub messages and CloudEvents around Cloud Logging entries: the ``LogEntry`` they hold, as the record.
 
 Google Cloud routes audit logs to a team through a log sink's Pub/Sub topic; a push subscription
 POSTs each message to an HTTPS endpoint wrapped (Pub/Sub "Push subscriptions": ``{"message":
@@ -10,7 +10,10 @@ pull --format=json`` prints those entries as a list). The message's ``data`` is 
 read as any other (:mod:`._cloud_audit`); the envelope is transport metadata, so ``raw_data`` and the
 event's uid are the entry's, as with CloudWatch Logs' envelopes (:mod:`._cwlogs`). A message whose
 data is not base64 of JSON is dead-lettered alone with the reason; a push subscription's messages
-"without the wrapper" are the entries themselves already.
+"without the wrapper" are the entries themselves already. Eventarc delivers an audit log entry as a
+CloudEvent (``google.cloud.audit.log.v1.written``), in binary content mode the entry itself, in
+structured mode the event's JSON format (CloudEvents JSON Event Format: ``specversion``, ``type``,
+``source``, ... and the entry as ``data``, or base64 as ``data_base64``): its data is read the same way.
 """
 
 from __future__ import annotations
@@ -43,7 +46,14 @@ class _Envelope(msgspec.Struct):
     receivedMessages: list[msgspec.Raw] | None = None
 
 
+class _CloudEvent(msgspec.Struct):
+    specversion: Any = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
+    data_base64: Any = None
+
+
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
+_CLOUD_EVENT = msgspec.json.Decoder(_CloudEvent)
 
 
 def data_head(head: bytes) -> bytes | None:
@@ -79,28 +89,50 @@ def _datas(raw: bytes) -> list[str | None] | None:
     return None
 
 
+def _documents(raw: bytes) -> list[bytes | str] | None:
+    """The documents the messages (or the CloudEvent) of ``raw`` hold, each a reason instead where its
+    data is missing or not base64; None when ``raw`` is no such envelope."""
+    if b'"specversion"' in raw:
+        try:
+            event = _CLOUD_EVENT.decode(raw)
+        except msgspec.DecodeError:
+            return None
+        if isinstance(event.specversion, str) and bytes(event.data)[:1] == b"{":
+            return [bytes(event.data)]
+        datas = [event.data_base64] if isinstance(event.specversion, str) and event.data_base64 is not None else None
+        what = "CloudEvent data_base64"
+    else:
+        datas = _datas(raw) if b'"message"' in raw else None
+        what = "Pub/Sub message data"
+    if datas is None:
+        return None
+    out: list[bytes | str] = []
+    for data in datas:
+        try:
+            doc = base64.b64decode(data, validate=True) if isinstance(data, str) and data else b""
+        except (binascii.Error, ValueError):
+            doc = b""
+        out.append(doc or (f"{what} is not base64" if data else f"{what} is missing"))
+    return out
+
+
 def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str, reason: str) -> Decoded:
-    """Map the messages of the Pub/Sub push bodies and pull answers among ``out``'s dead letters of
-    ``reason`` (no record of the format) with ``remap``, as the documents their data hold (each split
+    """Map the messages of the Pub/Sub push bodies and pull answers, and the CloudEvents, among ``out``'s dead
+    letters of ``reason`` (no record of the format) with ``remap``, as the documents their data hold (each split
     as a JSON document of its own: canonical records); a message whose data is missing or not base64
     is dead-lettered alone, with the envelope's bytes. Costs nothing when no record was dead-lettered."""
     keep: list[DeadLetter] = []
     inner = Records()
     opened = 0
     for d in out.dead:
-        datas = _datas(d.raw) if d.reason == reason and b'"message"' in d.raw else None
-        if datas is None:
+        docs = _documents(d.raw) if d.reason == reason else None
+        if docs is None:
             keep.append(d)
             continue
         opened += 1
-        for data in datas:
-            try:
-                doc = base64.b64decode(data, validate=True) if data else b""
-            except (binascii.Error, ValueError):
-                doc = b""
-            if not doc:
-                why = "Pub/Sub message data is not base64" if data else "Pub/Sub message without data"
-                keep.append(DeadLetter(why, d.source, d.offset, d.raw, fmt))
+        for doc in docs:
+            if isinstance(doc, str):  # the reason it holds no document
+                keep.append(DeadLetter(doc, d.source, d.offset, d.raw, fmt))
                 out.events += 1
                 continue
             recs, _offsets, bad = split_json_records(doc, d.source, fmt)
