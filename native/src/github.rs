@@ -6,7 +6,9 @@
 //! scanned there by ``scan_at``: no copy of each; or lines not checked yet, read by
 //! ``scan_checked``, whose walk is also that check: the same functions instantiated with ``C``,
 //! every value passed over validated by ``valid::value`` instead of skipped, every string read
-//! validated by ``valid::string_escaped``, the record then checked for UTF-8). Each
+//! validated by ``valid::string_escaped``, the record then checked for UTF-8; ``scan_line`` finds
+//! such a line as it walks it: the record ends where its object does, and the line must end
+//! there, so the document is not read once for its lines' bounds and again to scan). Each
 //! record's top-level object is walked once: every key is looked up in a per-call table
 //! (its Python string, whether ``unmapped`` leaves it out, its spec node), the values the
 //! spec names are read (strings unescaped), the others skipped; the entries not left out
@@ -633,7 +635,7 @@ impl HookScanner {
     /// with ``digests``, in scan order.
     #[pyo3(signature = (doc, start, end, head, defer = false))]
     fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        self.head::<false>(py, doc, start, end, head, defer)
+        self.head::<false>(py, doc, start, end, head, defer, false)
     }
 
     /// ``scan_head`` of a line ``HookScanner.lines`` has not checked: the walk is also that check
@@ -645,7 +647,40 @@ impl HookScanner {
     /// for ``scan_head``.
     #[pyo3(signature = (doc, start, end, head, defer = false))]
     fn scan_checked<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        self.head::<true>(py, doc, start, end, head, defer)
+        self.head::<true>(py, doc, start, end, head, defer, false)
+    }
+
+    /// The next non-blank line of an NDJSON document from ``pos`` (the lines ``line_bounds`` gives),
+    /// read as ``scan_checked`` reads it but with no pass over the document to find the lines first:
+    /// the walk finds where the line's object ends, and the line must end there (``line_space``,
+    /// then a newline or the end of the document). (offset where the line starts, start and end of
+    /// its trimmed text, where the next line starts, ``scan_checked``'s answer), or None past the
+    /// last line. A line the walk does not take (irregular, not one compact object, not UTF-8) is
+    /// bounded by its newline and answered None, as ``scan_checked`` answers it (``line_flags`` then
+    /// tells which). ``defer`` as for ``scan_head``.
+    #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (doc, pos, head, defer = false))]
+    fn scan_line<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, pos: usize, head: usize, defer: bool)
+        -> PyResult<Option<(usize, usize, usize, usize, Option<Bound<'py, PyTuple>>)>> {
+        let data = doc.as_bytes();
+        let mut off = pos.min(data.len());
+        let start = loop {
+            let s = off + data[off..].iter().take_while(|&&c| line_space(c)).count();
+            match data.get(s) {
+                None => return Ok(None),
+                Some(b'\n') => off = s + 1, // a blank line
+                Some(_) => break s,
+            }
+        };
+        let got = self.head::<true>(py, doc, start, data.len(), head, defer, true)?;
+        let (end, next) = match (&got, &self.record) {
+            (Some(_), Some((_, _, end))) => (*end, line_ends(&data[*end..]).map_or(data.len(), |k| *end + k + 1)),
+            _ => {
+                let stop = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |k| start + k);
+                (start + data[start..stop].iter().rev().skip_while(|&&c| line_space(c)).count(), stop + 1)
+            }
+        };
+        Ok(Some((off, start, end, next, got)))
     }
 
     /// The SHA-256 digests (``prefix`` then the record) of the records given values by deferred
@@ -793,17 +828,21 @@ impl HookScanner {
 
 impl HookScanner {
     /// ``scan_head`` (``C``: ``scan_checked``) of ``doc[start:end]``.
-    fn head<'py, const C: bool>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    /// ``open``: the record is the line at ``start`` (``walk``).
+    #[allow(clippy::too_many_arguments)]
+    fn head<'py, const C: bool>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool,
+                                open: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if start > end || end > doc.as_bytes().len() {
             return Err(PyValueError::new_err("record span out of the document"));
         }
         self.last.clear();
-        let Some((names, rest, digest, slots)) = self.walk::<C>(py, doc, start, end, !defer)? else {
+        let Some((names, rest, digest, slots)) = self.walk::<C>(py, doc, start, end, !defer, open)? else {
             return Ok(None);
         };
         let digest = match digest {
             Some(d) => d.into_any(),
             None => {
+                let end = self.record.as_ref().map_or(end, |r| r.2);
                 self.defer_hash(py, doc, start, end);
                 py.None().into_bound(py)
             }
@@ -836,7 +875,7 @@ impl HookScanner {
 
     /// ``scan`` of ``record[start:end]`` (the caller checked the span).
     fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some((names, rest, Some(digest), slots)) = self.walk::<false>(py, record, start, end, true)? else {
+        let Some((names, rest, Some(digest), slots)) = self.walk::<false>(py, record, start, end, true, false)? else {
             return Ok(None);
         };
         // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
@@ -858,9 +897,11 @@ impl HookScanner {
     }
 
     /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None, digest (when ``hash``), spec
-    /// values), or None for an irregular record.
+    /// values), or None for an irregular record. ``open``: the record is the line starting at
+    /// ``start`` (``end`` is not read): it ends where its object does, and the line must end there
+    /// (``line_space`` then a newline or the end of ``record``); ``self.record`` then holds its end.
     #[allow(clippy::type_complexity)]
-    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool)
+    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool, open: bool)
         -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>, Vec<Option<Bound<'py, PyAny>>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
@@ -870,13 +911,21 @@ impl HookScanner {
         self.entries.clear();
         let mut scan = Scan { py, slots: vec![None; self.slots], text: Vec::new() };
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
-        let b = &record.as_bytes()[start..end];
+        let data = record.as_bytes();
+        let b = &data[start..if open { data.len() } else { end }];
+        let b = match self.top::<C>(b, &mut scan, &mut names) {
+            Ok(k) if k == b.len() || open && line_ends(&b[k..]).is_some() => &b[..k],
+            _ => {
+                self.entries.clear();
+                return Ok(None);
+            }
+        };
         // the walk that is also the strict check takes UTF-8 text only, as ``lines`` flags it
-        if self.top::<C>(b, &mut scan, &mut names).is_err() || C && !crate::valid::utf8(b) {
+        if C && !crate::valid::utf8(b) {
             self.entries.clear();
             return Ok(None);
         }
-        self.record = Some((record.clone().unbind(), start, end));
+        self.record = Some((record.clone().unbind(), start, start + b.len()));
         let digest = hash.then(|| {
             let mut h = self.base.clone();
             h.update(b);
@@ -889,14 +938,15 @@ impl HookScanner {
         Ok(Some((PyTuple::new(py, names)?, rest, digest, scan.slots)))
     }
 
-    /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
-    fn top<'py, const C: bool>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
+    /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries; the index just
+    /// past its closing brace (the caller checks what follows).
+    fn top<'py, const C: bool>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<usize> {
         if at(b, 0)? != b'{' {
             return Err(Irregular);
         }
         let mut j = 1;
         if at(b, j)? == b'}' {
-            return if b.len() == 2 { Ok(()) } else { Err(Irregular) };
+            return Ok(2);
         }
         loop {
             if at(b, j)? != b'"' {
@@ -934,11 +984,24 @@ impl HookScanner {
             j = end;
             match at(b, j)? {
                 b',' => j += 1,
-                b'}' => return if j + 1 == b.len() { Ok(()) } else { Err(Irregular) },
+                b'}' => return Ok(j + 1),
                 _ => return Err(Irregular),
             }
         }
     }
+}
+
+/// Whitespace around a line's text (``line_bounds`` trims it).
+fn line_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Where the newline ending a line is in ``tail`` (what follows a line's object): after
+/// ``line_space`` alone; ``Some(tail.len())`` at the end of the document, None when something else
+/// follows.
+fn line_ends(tail: &[u8]) -> Option<usize> {
+    let k = tail.iter().take_while(|&&c| line_space(c)).count();
+    matches!(tail.get(k), None | Some(b'\n')).then_some(k)
 }
 
 /// ``{`` + the top-level ``entries`` of ``b`` (key's quote, past the key, past the value, _) as

@@ -7,7 +7,9 @@ field of the typed view ``_Hook`` (the spec, and the Python code that builds the
 are written out from the msgspec structs: :func:`_scan_plan`), ``unmapped`` in document order (the
 entries the mapping does not place, copied as they lie) and the SHA-256 of ``metadata.uid`` (made
 with the next payload's, two SHA-NI streams interleaved: ``native/src/sha_x2.rs``). A kept NDJSON
-document's lines are scanned where they lie, the scan being their check (``scan_checked``).
+document's lines are scanned where they lie, the scan being their check (``scan_checked``), and
+found by it too (``scan_line``: the walk ends where a line's object does; no pass over the document
+for the lines' bounds first).
 
 :mod:`secpipe.formats.github` maps a generically mapped type straight from the scan's values
 (``_github_map.generic_scanned``); the other types get the typed view built from them

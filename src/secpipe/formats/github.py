@@ -110,6 +110,7 @@ the batches the walk declines and everything without the extension.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from collections.abc import Mapping
@@ -395,6 +396,10 @@ class GitHub(RecordFormat):
         A kept document's lines are checked by the scan itself (``HookScanner.scan_checked``, see
         :meth:`_read_docs`); when a line turns out not to be a compact JSON object in UTF-8, the
         records are read again with every line checked first (``_Unchecked``), as they always were.
+        One kept document alone (a decode's) is not even bounded first: each line is found by the
+        walk that reads it (``HookScanner.scan_line``: the walk ends where the line's object does),
+        so its bytes are read from memory once, not once for the lines' bounds and again to scan
+        (a document of one line, or whose first line looks like audit events, goes the way above).
         """
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if len(recs.docs) == 1 and not recs.raws and self._audit_doc(recs.docs[0][0], out):
@@ -410,9 +415,20 @@ class GitHub(RecordFormat):
         """:meth:`map_records` after its audit document check; ``lazy``: a kept document's lines
         may be left to the scan's check (raises ``_Unchecked`` when one is not a good line)."""
         spans: list[tuple[Any, ...] | None] | None = None  # where a record of a kept document lies
+        scanner = _scanner()
+        # one kept document read line by line by the scan, which finds each line's end as it walks
+        # (HookScanner.scan_line): no pass over the document for its lines' bounds first
+        line: Any = None
+        if lazy and len(recs.docs) == 1 and not recs.raws and hasattr(scanner, "scan_line"):
+            doc, source = recs.docs[0]
+            view: Any = memoryview(doc)  # (its slices are the records: bytes to the code below)
+            pos = 0
+            if not _audit.likely([view[: doc.find(b"\n")]]):  # its first line (defer: a "{" at 0, a newline)
+                line = scanner.scan_line  # (else _read_docs', and the audit walk's path below, with checked lines)
+                recs, spans = Records([], []), []
         if recs.docs:
             recs, spans = self._read_docs(recs, out, lazy=lazy)
-        if not recs.raws:
+        if not recs.raws and line is None:
             return out
         not_json: list[DeadLetter] = []
         not_github: list[DeadLetter] = []
@@ -421,16 +437,16 @@ class GitHub(RecordFormat):
         groups: dict[str, c.Group] = {}
         hints: dict[str, str | None] = {}
         top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
-        digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
+        # a webhook's SHA-256 (metadata.uid), hashed with the reads (by record: lines read one by one are not counted first)
+        digests: Any = {} if line is not None else [b""] * len(recs.raws)
         hasher = uid_hasher(name).copy
-        scanner = _scanner()
         scan = scanner.scan_head if scanner is not None else None
         checked: Any = getattr(scanner, "scan_checked", None)
         # a scan's digest is made with the next scan's, two records at once (HookScanner.digests)
         if scanner is not None:
             scanner.digests()  # (none left over from a pass that raised _Unchecked)
         scanned: list[int] = []  # the records given values by a scan, in order
-        todo: Any = range(len(recs.raws))
+        todo: Any = range(len(recs.raws)) if line is None else itertools.count()
         walked = None  # the audit events mapped in columns (_github_audit), the other records left to do
         if len(recs.raws) >= _audit.MIN_ROWS and _audit.likely(recs.raws):
             if spans is not None and any(w is not None and len(w) == 4 for w in spans):
@@ -440,19 +456,29 @@ class GitHub(RecordFormat):
                 todo = walked[1]
         raws, locs = recs.raws, recs.locs
         for i in todo:
-            raw, (src, off) = raws[i], locs[i]
-            where = spans[i] if spans is not None else None
-            if scan is None:
-                got = None
-            elif where is None:
-                got = scan(raw, 0, len(raw), _HEAD, True)
-            elif len(where) == 3:
-                got = scan(*where, _HEAD, True)
-            else:  # a line of a kept document that only the scan checks (_read_docs, lazy)
-                doc, start, end, _ = where
-                got = checked(doc, start, end, _HEAD, True)
+            if line is not None:  # the next line of the one kept document (scan_line: its check too)
+                got = line(doc, pos, _HEAD, True)
+                if got is None:
+                    break
+                off, start, end, pos, got = got
+                raws.append(raw := view[start:end])
+                locs.append((src := source, off))
                 if got is None and scanner.line_flags(doc, start, end) != _LINE_OK | _LINE_UTF8:
                     raise _Unchecked
+            else:
+                raw, (src, off) = raws[i], locs[i]
+                where = spans[i] if spans is not None else None
+                if scan is None:
+                    got = None
+                elif where is None:
+                    got = scan(raw, 0, len(raw), _HEAD, True)
+                elif len(where) == 3:
+                    got = scan(*where, _HEAD, True)
+                else:  # a line of a kept document that only the scan checks (_read_docs, lazy)
+                    doc, start, end, _ = where
+                    got = checked(doc, start, end, _HEAD, True)
+                    if got is None and scanner.line_flags(doc, start, end) != _LINE_OK | _LINE_UTF8:
+                        raise _Unchecked
             if got is not None:
                 scanned.append(i)
                 hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
@@ -514,6 +540,10 @@ class GitHub(RecordFormat):
             h = hasher()
             h.update(raw)
             digests[i] = h.digest()
+        if line is not None:
+            if len(raws) < 2:  # one line: read as split_json_records reads such a document (_read_docs)
+                raise _Unchecked
+            out.events += len(raws)
         if scanned:
             for i, d in zip(scanned, scanner.digests(), strict=True):
                 digests[i] = d
