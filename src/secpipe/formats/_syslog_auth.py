@@ -50,7 +50,10 @@ _PAM_MORE = r"^(?:PAM |pam_unix\([^)]*\): )(?P<n>\d{1,9}) more authentication fa
 _SSH_PAM_ERROR = (
     r"^error: PAM: (?P<detail>[^;]+?) for (?P<inv>illegal user |invalid user )?(?P<user>\S+) from (?P<host>\S+?)\s*$"
 )
-_PAM_FAIL = r"^pam_unix\((?P<svc>[^:)]+):auth\): (?P<detail>authentication failure);(?P<kv>.*)$"
+#: a PAM module's failed authentication: pam_unix's, and SSSD's pam_sss (sss_client/pam_sss.c send_and_receive:
+#: ``authentication %s; logname=%s uid=%lu euid=%d tty=%s ruser=%s rhost=%s user=%s[ seq=%lu]``; its
+#: ``authentication success`` is no logon: the account phase after it may still refuse the user)
+_PAM_FAIL = r"^pam_(?:unix|sss)\((?P<svc>[^:)]+):auth\): (?P<detail>authentication failure);(?P<kv>.*)$"
 #: sshd refusing an account by its configuration (OpenSSH auth.c ``allowed_user``: "User %.100s from
 #: %.100s not allowed because not listed in AllowUsers" / "... listed in DenyUsers" / "... none of
 #: user's groups are listed in AllowGroups", "User %.100s not allowed because account is locked"
@@ -317,11 +320,11 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
     the sshd, sudo and su TAGs are :func:`_auth`'s, and a PAM session of su/sudo under another TAG
     (an account switch) stays where it was."""
     data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"pam_unix(", b"LOGIN ", b"session ", b"Session ")):
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"pam_unix(", b"pam_sss(", b"LOGIN ", b"session ", b"Session ")):
         return None
     none = pa.scalar(None, S)
     theirs = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
-    pam = pc.fill_null(pc.and_(pc.starts_with(msg, "pam_unix("), pc.invert(theirs)), False)
+    pam = pc.fill_null(pc.and_(pc.or_(pc.starts_with(msg, "pam_unix("), pc.starts_with(msg, "pam_sss(")), pc.invert(theirs)), False)
     login = pc.fill_null(pc.or_(pc.starts_with(msg, "FAILED LOGIN ("), pc.starts_with(msg, "ROOT LOGIN ")), False)
     logind = pc.fill_null(pc.equal(app, "systemd-logind"), False)
     if not pc.any(pc.or_(pc.or_(pam, login), logind)).as_py():

@@ -89,7 +89,8 @@ Mapping:
   closed by|Connection reset by|Received disconnect from invalid|authenticating user U IP port P``:
   a Logon Failure, ``invalid user`` or ``disconnected before authentication`` and the reason given
   in ``status_detail``), pam_unix session
-  opened/closed and ``authentication failure``, sshd's ``error: PAM: <reason> for [illegal user] U
+  opened/closed and ``authentication failure`` (SSSD's pam_sss writes the same failure line:
+  ``pam_sss(sshd:auth): authentication failure; ... user=U``), sshd's ``error: PAM: <reason> for [illegal user] U
   from H`` (the reason is ``status_detail``) and ``PAM N more authentication failures; ...``
   (read as the pam_unix failure it summarizes, ``count`` N); sudo ``U : [N incorrect password attempts ;]
   TTY=.. ; PWD=.. ; USER=T ; COMMAND=..``; su ``'su T' failed for U``, ``FAILED SU (to T) U on tty``,
@@ -119,7 +120,7 @@ Mapping:
   gpasswd's A the actor); each a Success. The ``shadow group`` and ``/etc/gshadow`` twin lines of
   the same change stay Base Events.
 - the PAM lines of other services (``pam_unix(login|cron|systemd-user|vsftpd|...:session)``: session
-  opened / closed Logon / Logoff; ``:auth): authentication failure`` Logon Failure, ``rhost`` the
+  opened / closed Logon / Logoff; ``:auth): authentication failure`` (pam_unix's or pam_sss's) Logon Failure, ``rhost`` the
   source), login's ``FAILED LOGIN (N) on 'TTY' FOR 'U', REASON`` (Logon Failure) and ``ROOT LOGIN on
   'TTY'`` (Logon), systemd-logind's ``New session ID of user U.`` (systemd 256: ``New session 'ID' of
   user 'U' with class ...``; Logon), ``Session ID logged out. ...`` and ``Removed session ID.`` (Logoff,
