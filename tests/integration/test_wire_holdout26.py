@@ -100,12 +100,12 @@ def test_logstash_syslog_input_ecs_event_original(server: Server) -> None:
                        f"WHERE src_endpoint.ip = '{ip}'")[0]  # fmt: skip
     assert row == ["vagrant", "Success", "localhost", "syslog"]
     # the ASA line is the syslog record too (Network Activity since b53fde9): its host and PRI (164:
-    # local4.warning) kept
+    # local4.warning) kept; the host is an IP address, so device.ip and no hostname (since 75b9851)
     sql = "SELECT count(*) FROM network_activity WHERE message LIKE 'Deny udp src DRAC%'"
     assert server.wait_rows(sql, 1) == 1
-    row = server.query("SELECT device.hostname, severity_id, metadata.product.name FROM network_activity "
+    row = server.query("SELECT device.ip, device.hostname, severity_id, metadata.product.name FROM network_activity "
                        "WHERE message LIKE 'Deny udp src DRAC%'")[0]  # fmt: skip
-    assert row == ["1.2.3.4", 3, "syslog"]
+    assert row == ["1.2.3.4", None, 3, "syslog"]
 
 
 def test_elastic_agent_journald_documents(server: Server) -> None:
