@@ -435,3 +435,37 @@ def _fortigate_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
         "activity": pa.array([_FORTI_LOGIN[i][1] for i in ids], _I32), "cmd": none, "tty": none,
         "service": pa.array(["FortiGate"] * n, S), "dst_ip": _forti_value(m, "dstip"),
     }  # fmt: skip
+
+
+#: PAN-OS SYSTEM logs of subtype ``auth`` (PAN-OS Administrator's Guide, "System Log Fields": FUTURE_USE,
+#: Receive Time, Serial Number, Type, Subtype, FUTURE_USE, Generated Time, Virtual System, Event ID, Object,
+#: FUTURE_USE, FUTURE_USE, Module, Severity, Description, Sequence Number, Action Flags, ...), Event ID
+#: ``auth-fail`` / ``auth-success``; the Description (quoted where it holds a comma) says ``failed
+#: authentication for user 'U'.  Reason: R. ... From: A.`` / ``authenticated for user 'U'. ... From: A.``
+_PANOS_AUTH = (r"^[^,]*,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,[^,]*,SYSTEM,auth,[^,]*,[^,]*,[^,]*,(?P<eid>auth-fail|auth-success),"
+               r'(?:[^,]*,){4}[^,]*,(?:"(?P<q>[^"]*)"|(?P<d>[^"].*?)),\d+,0x[0-9A-Fa-f]+,')
+_PANOS_DESC = (r"(?:failed authentication|authenticated) for user '(?P<user>[^']*)'\.?(?:.*?Reason: (?P<why>.+?)\.(?:\s|$))?"
+               r"(?:.*From: (?P<ip>[0-9A-Fa-f.:]+?)\.?$)?")
+
+
+def _panos_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the PAN-OS ``auth-fail`` / ``auth-success`` SYSTEM logs, their Authentication fields), or None:
+    Logon Failure (the Reason the detail) / Success, the user, ``From`` the source, service ``PAN-OS``."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b",SYSTEM,auth,",)):
+        return None
+    found = pc.extract_regex(msg, _PANOS_AUTH)
+    hit = found.is_valid()
+    if not pc.any(hit).as_py():
+        return None
+    found = found.filter(hit)
+    n = len(found)
+    none = pa.nulls(n, S)
+    desc = pc.extract_regex(pc.coalesce(group(found, "q"), group(found, "d")), _PANOS_DESC)
+    failed = pc.equal(group(found, "eid"), "auth-fail")
+    return hit, {
+        "user": _nil_empty(group(desc, "user")), "actor": none, "ip": group(desc, "ip"), "rhost": none,
+        "count": pa.nulls(n, _I32), "port": none, "method": none, "failed": failed,
+        "detail": pc.if_else(failed, group(desc, "why"), none), "activity": pa.array(np.ones(n, np.int32)),
+        "cmd": none, "tty": none, "service": pa.array(["PAN-OS"] * n, S), "dst_ip": none,
+    }  # fmt: skip

@@ -129,6 +129,8 @@ Mapping:
   ... [CMD] (owned by unix-user:O)`` and ``... FAILED to authenticate ...`` -> Authentication Logon
   Success / Failure: U the user, O the actor, the action in the detail, CMD in ``unmapped.command``, a
   ``unix-session:ID`` the ``session.uid``, service polkit.
+- PAN-OS SYSTEM logs of subtype ``auth`` (``auth-fail``, ``auth-success``) -> Authentication (3002) Logon
+  Failure / Success: the description's user, its ``From`` the source, its ``Reason`` the detail, service PAN-OS.
 - Cisco ASA / FTD authentication messages -> Authentication (3002): 605005 / 605004 management
   logins permitted / denied (source, the ASA's address and service), 113004 / 113012 and 113005 /
   113015 AAA authentications Successful / Rejected (the reason the detail, the user IP the source;
@@ -532,6 +534,7 @@ from secpipe.formats._syslog_netauth import (
     _ios_auth,
     _junos_auth,
     _nac_auth,
+    _panos_auth,
     _pfsense_auth,
     _snare_auth,
 )
@@ -896,6 +899,7 @@ class Syslog(Format):
                      lambda f: _ios_auth(f["msgid"], f["msg"]),
                      lambda f: _nac_auth(f["msgid"], f["msg"]),
                      lambda f: _fortigate_auth(f["msg"]),
+                     lambda f: _panos_auth(f["msg"]),
                      lambda f: _session_auth(f["app"], f["msg"]),
                      lambda f: _polkit_auth(f["app"], f["msg"]),
                      lambda f: _dropbear_auth(f["app"], f["msg"]),
