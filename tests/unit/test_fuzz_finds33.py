@@ -128,3 +128,22 @@ def test_a_body_not_utf8_read_as_snyk_audit_is_dead_lettered_not_raised(monkeypa
     monkeypatch.setattr(type(formats.get("snyk_audit")), "split_records", broken)
     got = mutate.ingest(data.replace(b"\xed\xa0\x80", b""), "snyk_audit")
     assert [d.reason for d in got.dead] == ["decoder error: ValueError: a decoder bug"] and got.events == 1
+
+
+@pytest.mark.parametrize("value", ['\\"\\\\', "allow\\\\"])
+def test_a_k8s_audit_decision_with_an_escaped_quote_is_read(value: str) -> None:
+    # seed 3303 round 21533 (json-value): a Kubernetes audit event whose authorization.k8s.io/decision annotation
+    # is the JSON string "\"\\" (a quote and a backslash): the annotation's regex stopped at the escaped quote and the
+    # unescape of what it took raised DecodeError ("Input data was truncated") out of the mapping. Input: OpenShift's
+    # documented audit events (tests/cases/holdout), one value replaced.
+    lines = (Path(__file__).resolve().parents[1] / "cases" / "holdout" / "openshift-docs-audit-log-examples.jsonl").read_text().splitlines()
+    k = next(i for i, ln in enumerate(lines) if '"authorization.k8s.io/decision":"allow"' in ln)
+    bad = lines[k].replace('"authorization.k8s.io/decision":"allow"', f'"authorization.k8s.io/decision":"{value}"')
+    data = "\n".join([*lines[:k], bad, *lines[k + 1 :]]).encode() + b"\n"
+    for fmt in ("k8s_audit", "auto"):
+        assert mutate.problems(data, fmt, both_paths=fmt != "auto") == []  # red before: raised DecodeError
+        got = mutate.ingest(data, fmt)
+        assert not got.dead and sum(b.num_rows for b in got.batches) == len(lines)
+    row = next(r for b in got.batches for r in b.to_pylist() if value in (r.get("raw_data") or "").replace(" ", ""))
+    want = {'\\"\\\\': '"\\', "allow\\\\": "allow\\"}[value]
+    assert row["authorizations"][0]["decision"] == want

@@ -175,7 +175,7 @@ _GROUPS = pa.list_(pa.struct([("name", pa.string())]))
 _RES = pa.list_(
     pa.struct([("type", pa.string()), ("name", pa.string()), ("namespace", pa.string()), ("uid", pa.string())])
 )
-_DECISION_RE = rb'"authorization\.k8s\.io/decision":"(?P<v>[^"]*)"'
+_DECISION_RE = rb'"authorization\.k8s\.io/decision":"(?P<v>(?:[^"\\]|\\.)*)"'
 _REASON_RE = rb'"authorization\.k8s\.io/reason":"(?P<v>(?:[^"\\]|\\.)*)"'
 _BINDING_RE = r'^RBAC: allowed by (?:Cluster)?RoleBinding "?(?P<v>[^" ]+)"?'
 _DECISION_WORDS = pa.array(["allow", "forbid"], pa.string())
@@ -474,7 +474,7 @@ def _list_parts(col: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 #: OpenShift's OAuth server annotates each login it decides (openshift/oauth-server ``pkg/audit``)
-_OAUTH_DECISION_RE = rb'"authentication\.openshift\.io/decision":"(?P<v>[^"]*)"'
+_OAUTH_DECISION_RE = rb'"authentication\.openshift\.io/decision":"(?P<v>(?:[^"\\]|\\.)*)"'
 _OAUTH_USER_RE = rb'"authentication\.openshift\.io/username":"(?P<v>(?:[^"\\]|\\.)*)"'
 _OAUTH_DECISIONS = pa.array(["allow", "deny", "error"], pa.string())
 
