@@ -147,3 +147,27 @@ def test_a_k8s_audit_decision_with_an_escaped_quote_is_read(value: str) -> None:
     row = next(r for b in got.batches for r in b.to_pylist() if value in (r.get("raw_data") or "").replace(" ", ""))
     want = {'\\"\\\\': '"\\', "allow\\\\": "allow\\"}[value]
     assert row["authorizations"][0]["decision"] == want
+
+
+@pytest.mark.parametrize("big", ["1709528767123", "100000000000000000000"])
+def test_a_number_past_int32_in_a_guardduty_count_or_a_snyk_risk_score_is_left_out(big: str) -> None:
+    # seed 3304 rounds 3450 (json-unicode, guardduty) and 12337 (json-value, snyk): a GuardDuty finding's
+    # service.count and a Snyk REST issue's risk.score.value past int32 (OCSF count / risk_score): the int32
+    # column raised OverflowError / ArrowInvalid out of the mapping (the ingest stopped; the Snyk page was
+    # dead-lettered whole as a decoder error). Now left out (null), as other int32 values past it are
+    # (base.int32_or_none: the record keeps it in raw_data). Inputs: tests/cases/cloud31 (Elastic's GuardDuty
+    # S3 export) and tests/cases/scanners27 (DefectDojo's Snyk Issues API page), one value replaced.
+    root = Path(__file__).resolve().parents[1] / "cases"
+    cases = [(root / "cloud31" / "guardduty-elastic-s3export.log", '"count":2}', f'"count":{big}}}', "count"),
+             (root / "scanners27" / "snyk-issues-api-code-defectdojo.json", '"value":829}', f'"value":{big}}}', "risk_score")]
+    for path, old, new, column in cases:
+        text = path.read_text()
+        data = text.replace(old, new, 1).encode()
+        want = mutate.ingest(text.encode(), "auto")
+        for fmt in ("auto", "guardduty" if column == "count" else "snyk"):
+            assert mutate.problems(data, fmt, both_paths=fmt != "auto") == []  # red before: raised / whole body lost
+            got = mutate.ingest(data, fmt)
+            assert not got.dead and len(mutate.uids(got)) == len(mutate.uids(want))
+            values = [v for b in got.batches if column in b.schema.names for v in b.column(column).to_pylist()]
+            assert values.count(None) == 1 + [v for b in want.batches if column in b.schema.names
+                                               for v in b.column(column).to_pylist()].count(None)

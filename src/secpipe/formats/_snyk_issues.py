@@ -44,6 +44,7 @@ built with one comprehension (no native walk).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -316,6 +317,13 @@ def _unmapped(top: _Tops) -> bytes | None:
     return _ENC.encode(kept) if kept else None
 
 
+def _risk_score(a: Any) -> int | None:
+    """An issue's risk score (Snyk's 0-1000) as OCSF's int32: None when absent, not finite or past
+    int32 (the record keeps it in raw_data)."""
+    v = None if a.risk is None or a.risk.score is None else a.risk.score.value
+    return None if v is None or not math.isfinite(v) else int32_or_none(int(v))
+
+
 def _batch(cls: str, fmt: str, issues: list[_Issue], raws: list[bytes], tops: list[_Tops]) -> pa.RecordBatch:
     at = [i.attributes or _NO_ATTRS for i in issues]
     rel = [i.relationships or _NO_REL for i in issues]
@@ -341,8 +349,7 @@ def _batch(cls: str, fmt: str, issues: list[_Issue], raws: list[bytes], tops: li
         "status_id": status,
         "status": captions(cls, "status_id", status),
         "status_code": strs(["ignored" if a.ignored else a.status for a in at]),
-        "risk_score": pa.array([None if a.risk is None or a.risk.score is None or a.risk.score.value is None
-                                else int(a.risk.score.value) for a in at], pa.int32()),  # fmt: skip
+        "risk_score": pa.array([_risk_score(a) for a in at], pa.int32()),
         "finding_info.uid": strs([i.id for i in issues]),
         "finding_info.title": title,
         "finding_info.desc": strs([a.description for a in at]),

@@ -477,7 +477,7 @@ class GuardDuty(RecordFormat):
             "status_id": status,
             "status": captions(cls, "status_id", status),
             "message": title,
-            "count": pa.array([s.count for s in svc], pa.int32()),
+            "count": pa.array([int32_or_none(s.count) for s in svc], pa.int32()),  # (past int32: in raw_data)
             "finding_info.uid": strs([f.id for f in fs]),
             "finding_info.uid_alt": strs([f.arn for f in fs]),
             "finding_info.title": title,
