@@ -25,7 +25,7 @@ use crate::report::compact_into;
 
 /// The bytes of a buffer-protocol object (bytes, msgspec.Raw, memoryview) without a copy,
 /// or a copy when it is not one contiguous run of bytes.
-fn with_bytes<T>(obj: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> T) -> PyResult<T> {
+pub(crate) fn with_bytes<T>(obj: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> T) -> PyResult<T> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(f(b.as_bytes()));
     }

@@ -36,6 +36,7 @@ mod report;
 mod sha_x2;
 mod shapes;
 mod github_audit;
+mod iso_cols;
 mod json_rows;
 mod ocsf_lines;
 mod needles;
@@ -1324,6 +1325,8 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
     m.add_function(wrap_pyfunction!(compact::objects_array, m)?)?;
     m.add_function(wrap_pyfunction!(compact_doc::compact_doc, m)?)?;
+    m.add_function(wrap_pyfunction!(iso_cols::iso_ms_column, m)?)?;
+    m.add_function(wrap_pyfunction!(iso_cols::int_text_column, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::top_keys, m)?)?;
     m.add_function(wrap_pyfunction!(report::walk_issues, m)?)?;

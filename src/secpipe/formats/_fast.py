@@ -198,6 +198,35 @@ def contains_any(data: bytes | pa.Buffer, needles: tuple[bytes, ...]) -> bool:
     return mod.contains_any(hay, needles)  # type: ignore[no-any-return]
 
 
+def iso_ms_column(col: pa.Array) -> pa.Array | None:
+    """The int64 milliseconds of a string column of times in GitHub's form (``2024-01-01T00:00:00Z``,
+    or ``+HH:MM``/``-HH:MM`` for the ``Z``), nulls kept, in one native pass: what ``_cicd.iso_ms`` gives
+    each value. None without the extension or when a value is in another form (parse it in Python)."""
+    mod = _module()
+    if mod is None or col.type != pa.string():
+        return None
+    valid, offsets, data = (None if b is None else memoryview(b).cast("B") for b in col.buffers())
+    got = mod.iso_ms_column(offsets, b"" if data is None else data, valid if col.null_count else None, col.offset, len(col))
+    if got is None:
+        return None
+    values, mask = got
+    return pa.Array.from_buffers(pa.int64(), len(col), [None if mask is None else pa.py_buffer(mask), pa.py_buffer(values)],
+                                 col.null_count)  # fmt: skip
+
+
+def int_text_column(col: pa.Array) -> pa.Array | None:
+    """An int64 column as its decimal text (``col.cast(pa.string())``, nulls kept) in one native pass
+    (~1 us for 100 values, Arrow's cast ~10); None without the extension or for another type."""
+    mod = _module()
+    if mod is None or col.type != pa.int64():
+        return None
+    valid, data = (None if b is None else memoryview(b).cast("B") for b in col.buffers())
+    offsets, text, mask = mod.int_text_column(b"" if data is None else data, valid if col.null_count else None,
+                                              col.offset, len(col))  # fmt: skip
+    return pa.Array.from_buffers(pa.string(), len(col), [None if mask is None else pa.py_buffer(mask),
+                                                         pa.py_buffer(offsets), pa.py_buffer(text)], col.null_count)
+
+
 def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, strict: bool = False) -> list[bytes] | None:
     """The items of compact ``doc``'s top-level array ``key``, or None (no extension, or a
     document that is not simply such an envelope: see the Rust ``split_envelope``).

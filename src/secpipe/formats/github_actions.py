@@ -509,6 +509,8 @@ def _ms(col: pa.Array) -> pa.Array:
     parser ``iso_ms`` itself tries first (called directly: ~7 us a page's column less), the rest by ``iso_ms``."""
     if col.null_count == len(col):
         return pa.nulls(len(col), pa.int64())
+    if (got_all := _fast.iso_ms_column(col)) is not None:
+        return got_all  # each value in GitHub's form: the column in one native pass (~0.4 us a value less)
     iso, values = c.iso_ms, col.to_pylist()
     native = c._iso_native()
     got = [iso(v) for v in values] if native is None else list(map(native, values))
@@ -546,4 +548,7 @@ def _text(ids: pa.Array) -> pa.Array:
     """Ids as text (the walks' int64 columns: as :func:`~secpipe.formats._cicd.sid` writes them)."""
     if ids.type == pa.string():
         return ids
-    return pa.nulls(len(ids), pa.string()) if ids.null_count == len(ids) else ids.cast(pa.string())
+    if ids.null_count == len(ids):
+        return pa.nulls(len(ids), pa.string())
+    text = _fast.int_text_column(ids)  # the cast's text, natively (~9 us a page's column less)
+    return ids.cast(pa.string()) if text is None else text
