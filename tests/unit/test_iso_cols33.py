@@ -9,6 +9,7 @@ any other form must be left to the Python parser.
 
 from __future__ import annotations
 
+import msgspec
 import pyarrow as pa
 import pytest
 
@@ -73,3 +74,23 @@ def test_int_text_is_the_cast() -> None:
         got = _fast.int_text_column(part)
         assert got is not None and got.equals(part.cast(pa.string())), part
     assert ga._text(col).to_pylist() == [None if v is None else str(v) for v in values]
+
+
+def test_walk_unmapped_keys_sorted_in_any_order() -> None:
+    """The walk's ``unmapped`` holds the extra keys sorted by code point whatever order each record lists
+    them in: the order found for one record's keys is taken again only for a record with the same keys in
+    the same sequence (a record with the same keys reordered, more or fewer keys, or a duplicate is sorted anew)."""
+    spec = _fast.Spec((("id", "i"),), (), ("id",))
+    same = b'{"id":1,"zeta":1,"alpha":[2],"mid":"m","\xc3\xa9t\xc3\xa9":0,"Beta":null}'
+    raws = [same, same, b'{"alpha":[2],"id":2,"zeta":1,"mid":"m","Beta":null,"\xc3\xa9t\xc3\xa9":0}',
+            b'{"id":3,"zeta":1,"alpha":[2],"mid":"m"}', b'{"id":4,"zeta":1,"alpha":[2],"mid":"m","\xc3\xa9t\xc3\xa9":0,"Beta":null}',
+            b'{"id":5}', b'{"id":6,"zeta":1,"alpha":[2],"mid":"m","Beta":null,"\xc3\xa9t\xc3\xa9":0}', same]  # fmt: skip
+    cols = _fast.extract(raws, spec)
+    assert cols is not None
+    want = [msgspec.json.encode(dict(sorted((k, v) for k, v in msgspec.json.decode(r).items() if k != "id")))
+            for r in raws]  # fmt: skip
+    assert [None if u is None else u.encode() for u in cols.unmapped.to_pylist()] == [w if w != b"{}" else None for w in want]
+    dup = b'{"id":7,"zeta":1,"alpha":[2],"zeta":2,"Beta":null,"\xc3\xa9t\xc3\xa9":0}'
+    assert _fast.extract([same, dup], spec) is None  # a duplicate after a cached order: refused
+    assert _fast.extract([dup, same, same], spec) is None
+    assert _fast.extract([same, same], spec) is not None
