@@ -251,19 +251,29 @@ def split_array(doc: bytes) -> list[bytes] | None:
 Members = list[tuple[int, int, int, int]]
 
 
-def compact_doc(doc: bytes, key: str) -> tuple[Any, list[bytes] | None, Members | None] | None:
+def compact_doc(doc: bytes, key: str, *, utf8: bool = False) -> tuple[Any, list[bytes] | None, Members | None] | None:
     """``doc`` compacted as ``msgspec.json.format(doc, indent=-1)`` gives it, in one native pass
     that also checks it is one JSON value (as strictly as :func:`split_array`'s check), as a
     read-only buffer msgspec decodes; with the items of its top-level array ``key`` as bytes
     (None unless ``key`` is met once, unescaped, with an array value), and where each top-level
     member lies in the buffer: (key start, key end, value start, value end), the key without
     its quotes, in document order (None unless the document is an object with no key escaped).
-    None without the extension, or for a document not decided there: the caller reads ``doc``
-    as before."""
+    None without the extension, or for a document not decided there (with ``utf8``: also one
+    that is not UTF-8, checked natively on the output): the caller reads ``doc`` as before."""
     mod = _module()
     if mod is None:
         return None
-    return mod.compact_doc(doc, key.encode())  # type: ignore[no-any-return]
+    if utf8 and "utf8" not in (getattr(mod.compact_doc, "__text_signature__", None) or ""):  # (an extension built before it)
+        return mod.compact_doc(doc, key.encode()) if doc.isascii() or _is_utf8(doc) else None  # type: ignore[no-any-return]
+    return mod.compact_doc(doc, key.encode(), utf8)  # type: ignore[no-any-return]
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def split_lines(data: bytes) -> tuple[list[bytes | None], list[int], int] | None:

@@ -494,9 +494,9 @@ class Asff(RecordFormat):
         """A ``GetFindings`` answer (pretty, as the AWS CLI writes it, or compact) compacted and cut
         into its findings in one native pass; any other document split as JSON records are."""
         key = "Findings" if b'"Findings"' in data[:256] else "findings" if b'"findings"' in data[:256] else None
-        got = _fast.compact_doc(data, key) if key and data.lstrip()[:1] == b"{" else None
+        got = _fast.compact_doc(data, key, utf8=True) if key and data.lstrip()[:1] == b"{" else None
         items = got[1] if got is not None else None
-        if items is None or not (data.isascii() or _utf8(data)):
+        if items is None:  # (also one that is not UTF-8: the split's path dead-letters it)
             return super().split_records(data, source)
         return Records(items, [(source, i) for i in range(len(items))], [], len(items))
 
@@ -524,7 +524,7 @@ class Asff(RecordFormat):
                 fs = list(map(_REST.decode, recs.raws))
             except msgspec.DecodeError:
                 return None
-            typed = Typed(fs, [], recs.raws, [o if isinstance(o, tuple) else ("", o) for o in recs.locs])
+            typed = Typed(fs, [], recs.raws, recs.locs)
         else:
             typed, top = decode_top(recs.raws, recs.locs, _Finding, _MAPPED, (), out, "", self.name, "an ASFF finding")
             unmapped = top.unmapped
@@ -537,7 +537,8 @@ class Asff(RecordFormat):
             if native and not _whole_finding(raw):
                 return None  # (msgspec's path dead-letters it with its reason)
             items = None if f.id is not None else _items(raw)
-            src, off = typed.locs[i]
+            loc = typed.locs[i]
+            src, off = loc if isinstance(loc, tuple) else ("", loc)
             if items is not None:
                 inner.raws += items
                 # (a document that is one envelope: each finding at its index, as the native split places it)
@@ -721,14 +722,6 @@ def _whole_finding(raw: bytes) -> bool:
     return True
 
 
-def _utf8(data: bytes) -> bool:
-    try:
-        data.decode()
-    except UnicodeDecodeError:  # (the split's path dead-letters the findings that are not UTF-8)
-        return False
-    return True
-
-
 def _items(raw: bytes) -> list[bytes] | None:
     """The findings of an envelope record (``Findings``/``findings``, or an EventBridge event's
     ``detail.findings``), as they are in it (a record is compact: its slices are)."""
@@ -878,8 +871,9 @@ def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], descs: pa.Array)
     flat = [v for vs in vulns for v in vs]
     owner = [f for f, vs in zip(fs, vulns, strict=True) for _v in vs]
     ids = strs([v.id for v in flat])
-    cve = strs([v.id if v.id and _CVE.match(v.id) else None for v in flat])
-    adv = strs([None if not v.id or _CVE.match(v.id) else v.id for v in flat])
+    named = [(v.id, v.id is not None and _CVE.match(v.id) is not None) for v in flat]  # (id, is a CVE's)
+    cve = strs([i if c else None for i, c in named])
+    adv = strs([None if c else i or None for i, c in named])
     desc = descs.take(pa.array([i for i, vs in enumerate(vulns) for _v in vs], pa.int32()))
     scored = [[c for c in v.cvss or () if c.base_score is not None] for v in flat]
     cs = [c for x in scored for c in x]
