@@ -115,9 +115,9 @@ def test_same_batches_for_mixed_passes(present: float) -> None:
 
     from secpipe import formats
     from secpipe.formats.base import json_array
+    from secpipe.formats.base import split_guarded as _split
     from secpipe.runtime.combine import Job, map_jobs
     from secpipe.schema.ocsf import class_of
-    from secpipe.server.wire import _split
 
     r = random.Random(11)
     fmt = formats.get("cloudtrail")

@@ -78,8 +78,8 @@ def _records(real: Path) -> tuple[list[dict], list[dict]]:
 
 def _pass(recs: list[dict]) -> list[pa.RecordBatch]:
     """The batches of a pass of four _bulk requests of these records (runtime/combine.py)."""
+    from secpipe.formats.base import split_guarded as _split
     from secpipe.runtime.combine import Job, map_jobs
-    from secpipe.server.wire import _split
 
     fmt = formats.get("cloudtrail")
     docs = [json.dumps(x, separators=(",", ":")).encode() for x in recs]
