@@ -118,6 +118,18 @@ def _apply(words: list[str], spans: list[tuple[int, int, str]]) -> list[str]:
     return out
 
 
+def redact_words(words: list[str], redact: Callable[[str], tuple[str, list[str]]], kinds: list[str]) -> list[str] | None:
+    """The words of one command line as ``redact`` leaves them when read joined by spaces (each word its part of the
+    redacted text), the secret types it found added to ``kinds``; None if it changed nothing."""
+    joined = " ".join(words)
+    clean, found = redact(joined)
+    spans = _replaced(joined, clean) if clean != joined else None
+    if not spans:
+        return None
+    kinds.extend(k for k in found if k not in kinds)
+    return _apply(words, spans)
+
+
 def redact_argv(text: str, redact: Callable[[str], tuple[str, list[str]]]) -> tuple[str, list[str]]:
     """``text`` with the secrets ``redact`` finds in its EXECVE / PROCTITLE records' command lines replaced in the
     arguments that hold them, each in its own encoding (a quoted argument stays quoted: a placeholder needs no
@@ -129,13 +141,9 @@ def redact_argv(text: str, redact: Callable[[str], tuple[str, list[str]]]) -> tu
         args = _args(line, title)
         owners = [k for k, (_, _, a, _) in enumerate(args) for _w in (a.split("\0") if title else [a])]
         words = [w for _, _, a, _ in args for w in (a.split("\0") if title else [a])]
-        joined = " ".join(words)
-        clean, found = redact(joined)
-        spans = _replaced(joined, clean) if clean != joined else None
-        if not spans:
+        new_words = redact_words(words, redact, kinds)
+        if new_words is None:
             continue
-        kinds.extend(k for k in found if k not in kinds)
-        new_words = _apply(words, spans)
         rebuilt, cut = [], 0
         for k, (s, e, _a, was_hex) in enumerate(args):
             new = "\0".join(w for j, w in zip(owners, new_words, strict=True) if j == k)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote_plus, unquote_plus
 
-from secpipe.transforms.protect._audit import _PLACEHOLDER, _apply, _replaced
+from secpipe.transforms.protect._audit import _PLACEHOLDER, redact_words
 
 #: one ``command`` parameter of a query: at the start of a text (a query string alone), after ``?``, ``&`` or JSON's
 #: ``\u0026``; its value up to the next parameter, a quote, a space or the fragment
@@ -62,13 +62,10 @@ def redact_exec(text: str, redact: Callable[[str], tuple[str, list[str]]]) -> tu
     edits: list[tuple[int, int, str]] = []
     for group in _requests(text):
         words = [unquote_plus(m.group(1)) for m in group]
-        joined = " ".join(words)
-        clean, found = redact(joined)
-        spans = _replaced(joined, clean) if clean != joined else None
-        if not spans:
+        new_words = redact_words(words, redact, kinds)
+        if new_words is None:
             continue
-        kinds.extend(k for k in found if k not in kinds)
-        for m, old, new in zip(group, words, _apply(words, spans), strict=True):
+        for m, old, new in zip(group, words, new_words, strict=True):
             if new != old:
                 edits.append((m.start(1), m.end(1), _encode(new)))
     for start, end, new in reversed(edits):
