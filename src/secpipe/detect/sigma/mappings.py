@@ -212,6 +212,7 @@ URL's query string; ``uri_path``, its path): ``web_apache_webshell`` (``uri_quer
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingPipeline
@@ -452,18 +453,24 @@ def uri_extension(rule: SigmaRule) -> None:
     if str(rule.logsource.category or "").lower() not in ("proxy", "webserver"):
         return
     for det in rule.detection.detections.values():
-        _uri_extension(det)
+        _or_alternative(det, URI_EXTENSIONS, "cs-uri-stem", _uri_ends)
 
 
-def _uri_extension(det: SigmaDetection) -> None:
+def _uri_ends(item: SigmaDetectionItem) -> list[SigmaType]:
+    return [SigmaString("*" + ("" if v.startswith(".") else ".")) + v for v in item.value if isinstance(v, SigmaString)]
+
+
+def _or_alternative(det: SigmaDetection, fields: Collection[str], field: str,
+                    values: Callable[[SigmaDetectionItem], list[SigmaType]]) -> None:
+    """Each plain OR item on one of ``fields`` (no modifiers), in ``det`` and the detections it nests, becomes
+    itself ORed with an item on ``field`` of ``values(item)``, when that gives any."""
     for n, item in enumerate(det.detection_items):
         if isinstance(item, SigmaDetection):
-            _uri_extension(item)
-        elif item.field in URI_EXTENSIONS and item.value_linking is ConditionOR and not item.modifiers:
-            ends: list[SigmaType] = [SigmaString("*" + ("" if v.startswith(".") else ".")) + v
-                                     for v in item.value if isinstance(v, SigmaString)]
-            if ends:
-                det.detection_items[n] = SigmaDetection([item, SigmaDetectionItem("cs-uri-stem", [], ends)],
+            _or_alternative(item, fields, field, values)
+        elif item.field in fields and item.value_linking is ConditionOR and not item.modifiers:
+            alt = values(item)
+            if alt:
+                det.detection_items[n] = SigmaDetection([item, SigmaDetectionItem(field, [], alt)],
                                                         item_linking=ConditionOR)
 
 
@@ -477,20 +484,12 @@ def workspace_application(rule: SigmaRule) -> None:
     if str(rule.logsource.product or "").lower() != "gcp" or not service.startswith("google_workspace."):
         return
     for det in rule.detection.detections.values():
-        _workspace_application(det)
+        _or_alternative(det, WORKSPACE_SERVICE_FIELDS, "id.applicationName", _workspace_apps)
 
 
-def _workspace_application(det: SigmaDetection) -> None:
-    for n, item in enumerate(det.detection_items):
-        if isinstance(item, SigmaDetection):
-            _workspace_application(item)
-        elif item.field in WORKSPACE_SERVICE_FIELDS and item.value_linking is ConditionOR and not item.modifiers:
-            apps: list[SigmaType] = [SigmaString(WORKSPACE_APPLICATIONS[str(v).lower()]) for v in item.value
-                                     if isinstance(v, SigmaString) and not v.contains_special()
-                                     and str(v).lower() in WORKSPACE_APPLICATIONS]
-            if apps:
-                det.detection_items[n] = SigmaDetection([item, SigmaDetectionItem("id.applicationName", [], apps)],
-                                                        item_linking=ConditionOR)
+def _workspace_apps(item: SigmaDetectionItem) -> list[SigmaType]:
+    return [SigmaString(WORKSPACE_APPLICATIONS[str(v).lower()]) for v in item.value
+            if isinstance(v, SigmaString) and not v.contains_special() and str(v).lower() in WORKSPACE_APPLICATIONS]
 
 
 def network_rows_only(rule: SigmaRule) -> None:
