@@ -307,6 +307,8 @@ _K8S_NAMESPACED = ((("pod", "k8s_pod_name"), "pod"), (("container", "container_n
 #: a key's labels, each slot's names in the order they are taken: the namespace, the node, the objects
 _K8S_SLOTS = (("namespace", "k8s_ns_name"), ("node",), *(names for names, _ in _K8S_NAMESPACED))
 _K8S_KEYS = frozenset(name for names in _K8S_SLOTS for name in names)
+#: the labels without which an alert names no Kubernetes object (its namespace, its node)
+_K8S_ANCHORS = frozenset(_K8S_SLOTS[0] + _K8S_SLOTS[1])
 _RESOURCE = pa.list_(pa.struct([("type", S), ("name", S), ("namespace", S)]))
 
 
@@ -335,18 +337,19 @@ def k8s_resources(labels: list[dict[str, Any]]) -> pa.Array:
     """``resources`` of each alert from the Kubernetes objects its labels name (made once a distinct set):
     the namespaced objects (:data:`_K8S_NAMESPACED`) in their ``namespace``, a namespace alone where no
     such object is named, the ``node``; null where the labels name none."""
-    none = (None,) * len(_K8S_SLOTS)
-    seen: dict[tuple[str | None, ...], int] = {none: 0}
+    seen: dict[frozenset[tuple[str, str]], int] = {frozenset(): 0}
     idx = []
     for lb in labels:
-        if _K8S_KEYS.isdisjoint(lb):  # (most alerts outside Kubernetes: one set test)
+        if _K8S_ANCHORS.isdisjoint(lb):  # (no namespace, no node: no object; most alerts outside Kubernetes)
             idx.append(0)
             continue
-        key = tuple(_label(lb, names) for names in _K8S_SLOTS)
+        # the Kubernetes labels it has, set (a few of the slots' ~20 names: made per alert, the slots per set)
+        key = frozenset((k, str(v)) for k in _K8S_KEYS.intersection(lb) if (v := lb[k]) is not None and v != "")
         idx.append(seen.setdefault(key, len(seen)))
     if len(seen) == 1:
         return pa.nulls(len(labels), _RESOURCE)
-    return pa.array([_k8s_objects(k) for k in seen], _RESOURCE).take(pa.array(idx, pa.int32()))
+    objects = [_k8s_objects(tuple(_label(dict(k), names) for names in _K8S_SLOTS)) for k in seen]
+    return pa.array(objects, _RESOURCE).take(pa.array(idx, pa.int32()))
 
 
 def _alert_text(labels: list[dict[str, Any]], notes: list[Notes]) -> tuple[pa.Array, pa.Array, pa.Array]:
