@@ -31,7 +31,13 @@ def decompressobj() -> Any:
     return _impl.decompressobj(16 + 15)
 
 
-_MAGIC = b"\x1f\x8b"  # RFC 1952 2.3.1: ID1 ID2, the first two bytes of every member
+GZIP_MAGIC = b"\x1f\x8b"  # RFC 1952 2.3.1: ID1 ID2, the first two bytes of every member
+
+
+def not_a_member(data: bytes | memoryview) -> bool:
+    """Whether ``data`` (what follows a gzip member, or a whole body) cannot begin a member: its first
+    bytes are not gzip's magic (a member cut inside its magic is truncated, not this)."""
+    return not GZIP_MAGIC.startswith(bytes(data[:2]))
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
@@ -42,7 +48,7 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
     out: list[bytes] = []
     size = len(data)
     while data:
-        if not data.startswith(_MAGIC) and not _MAGIC.startswith(bytes(data[:2])):  # (a member cut in its magic: truncated)
+        if not_a_member(data):
             if len(data) == size:
                 msg = "not gzip: the data does not begin with gzip's magic bytes 1f 8b"
             else:

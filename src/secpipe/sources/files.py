@@ -43,13 +43,12 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from secpipe import formats
-from secpipe._gzip import ERRORS, decompressobj
+from secpipe._gzip import ERRORS, GZIP_MAGIC, decompressobj, not_a_member
 from secpipe.formats import _cri
 from secpipe.formats.base import BOM, UNREADABLE, DeadLetter, Format, split_json_records
 
 if TYPE_CHECKING:
     from secpipe.formats.syslog import Repeats
-GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF = 64 * 1024  # bytes of decompressed content auto-detection looks at
 _GZ_READ = 1 << 20
 _SIZED_MAX = 256 << 20  # the largest first inflate sized from the gzip trailer
@@ -117,7 +116,7 @@ class _Raw:
             out = self.z.decompress(raw)
         while self.z.eof and self.z.unused_data:  # concatenated gzip members
             rest = self.z.unused_data
-            if not rest.startswith(GZIP_MAGIC) and not GZIP_MAGIC.startswith(rest[:2]):  # (cut in its magic: truncated)
+            if not_a_member(rest):
                 # (gzip(1) warns "trailing garbage ignored"): what the members held is returned, the rest refused
                 self.done = True
                 self.error = (f"trailing garbage: the bytes from byte {self.consumed - len(rest)} of the file, after "
