@@ -66,6 +66,13 @@ class _Shipped(msgspec.Struct):
 _SHIPPED = msgspec.json.Decoder(_Shipped)
 
 
+def _host_name(host: Any) -> Any:
+    """A shipper's host name: ECS ``host.hostname`` (what the hostname command returns), else ``host.name`` (which may
+    be an FQDN or a name the user gave: OCSF's ``device.name``, :data:`_ECS_HOST_PLACES`) of a host object (Filebeat,
+    Elastic Agent); Vector's ``host`` string as it is."""
+    return host.get("hostname") or host.get("name") if host.__class__ is dict else host
+
+
 class _ShipperHost(msgspec.Struct):
     """Where a shipper names the host it read a line on, and the time (decoded only for a
     document whose line a format may read: :func:`_line_and_host`)."""
@@ -78,14 +85,11 @@ class _ShipperHost(msgspec.Struct):
     date: Any = None
 
     def name(self) -> Any:
-        """ECS ``host.hostname`` (what the hostname command returns; else ``host.name``, which may be an FQDN or a name
-        the user gave: OCSF's ``device.name``, :data:`_ECS_HOST_PLACES`), Vector's ``host``, the OpenTelemetry
-        resource's ``host.name`` (``resource.attributes`` in the Collector's ``elasticsearch``
+        """The host's name (:func:`_host_name`: ECS ``host.hostname``, else ``host.name``; Vector's ``host``), else the
+        OpenTelemetry resource's ``host.name`` (``resource.attributes`` in the Collector's ``elasticsearch``
         exporter's ``otel`` mode, the flat ``Resource.host.name`` in ``none``)."""
-        if self.host.__class__ is dict:
-            return self.host.get("hostname") or self.host.get("name")
         if self.host is not None:
-            return self.host
+            return _host_name(self.host)
         if self.resource.__class__ is dict:
             return _obj(self.resource.get("attributes")).get("host.name")
         return self.resource_host
@@ -264,8 +268,7 @@ def envelope_context(env: bytes) -> str:
     d = msgspec.json.decode(env)
     resource = _obj(_obj(d.get("resource")).get("attributes"))
     fields = otel_fields(resource) if resource else {}
-    host = d.get("host")  # ECS host.hostname/name (Filebeat, Elastic Agent), Vector's host: the device a record names none of
-    host = _obj(host).get("hostname") or _obj(host).get("name") if host.__class__ is dict else host
+    host = _host_name(d.get("host"))  # the device a record names none of
     if "device.hostname" not in fields and isinstance(host, str) and host:
         fields["device.hostname"] = host
     _ecs_fields(d, fields)
