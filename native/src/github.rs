@@ -738,7 +738,7 @@ impl HookScanner {
         let Some(v) = self.last.get(slot + 1..slot + 4).unwrap_or(&[]).iter().flatten().next() else {
             return Ok(none);
         };
-        let parsed = v.bind(py).cast::<PyString>().ok().and_then(|s| s.to_str().ok()).and_then(iso_seconds);
+        let parsed = v.bind(py).cast::<PyString>().ok().and_then(|s| s.to_str().ok()).and_then(|t| iso_seconds(t.as_bytes()));
         Ok(match parsed {
             Some(secs) => (secs * 1000).into_pyobject(py)?.into_any(),
             None => PyBool::new(py, false).to_owned().into_any(),
@@ -750,7 +750,7 @@ impl HookScanner {
     /// anything else (another form, or not a str), which the caller reads its own way.
     #[staticmethod]
     fn iso_ms(text: &Bound<'_, PyAny>) -> Option<i64> {
-        iso_seconds(text.cast::<PyString>().ok()?.to_str().ok()?).map(|s| s * 1000)
+        iso_seconds(text.cast::<PyString>().ok()?.to_str().ok()?.as_bytes()).map(|s| s * 1000)
     }
 
     /// A string column's buffers of ``values`` (``bytes``, a contiguous buffer such as a
@@ -1040,9 +1040,9 @@ fn object_of<'a, 'py>(py: Python<'py>, b: &[u8], entries: impl Iterator<Item = &
 }
 
 /// Seconds since the epoch of ``YYYY-MM-DDTHH:MM:SS`` followed by ``Z`` or ``+HH:MM``/``-HH:MM``
-/// (a valid date and time, offset under 24 h), or None for any other text (``HookScanner.when``).
-fn iso_seconds(t: &str) -> Option<i64> {
-    let b = t.as_bytes();
+/// (a valid date and time, offset under 24 h), or None for any other text (``HookScanner.when``,
+/// ``iso_cols``' time columns).
+pub(crate) fn iso_seconds(b: &[u8]) -> Option<i64> {
     if !(b.len() == 20 && b[19] == b'Z' || b.len() == 25 && matches!(b[19], b'+' | b'-') && b[22] == b':') {
         return None;
     }

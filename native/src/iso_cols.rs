@@ -14,55 +14,17 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::compact::with_bytes;
-
-/// Days of a common year before each month.
-const BEFORE: [i64; 13] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
-/// Days from 0001-01-01 to 1970-01-01 (proleptic Gregorian).
-const EPOCH_DAYS: i64 = 719_162;
-
-/// The number of the two ASCII digits at ``b[i..i + 2]``.
-#[inline(always)]
-fn two(b: &[u8], i: usize) -> Option<i64> {
-    let (hi, lo) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
-    (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
-}
+use crate::github::iso_seconds;
 
 /// A column's int64 values (their bytes) and its validity bitmap (None: no null).
 type Millis<'py> = (Bound<'py, PyBytes>, Option<Bound<'py, PyBytes>>);
 /// A text column's offsets, text and validity bitmap (None: no null).
 type IntText<'py> = (Bound<'py, PyBytes>, Bound<'py, PyBytes>, Option<Bound<'py, PyBytes>>);
 
-/// Milliseconds since the epoch of ``YYYY-MM-DDTHH:MM:SS`` + ``Z`` | ``+HH:MM`` | ``-HH:MM``, else None.
+/// Milliseconds since the epoch of ``YYYY-MM-DDTHH:MM:SS`` + ``Z`` | ``+HH:MM`` | ``-HH:MM``, else None
+/// (the grammar ``HookScanner.when`` reads: :func:`crate::github::iso_seconds`).
 fn millis(b: &[u8]) -> Option<i64> {
-    let east = match b.len() {
-        20 if b[19] == b'Z' => 0,
-        25 if b[22] == b':' && matches!(b[19], b'+' | b'-') => {
-            let (oh, om) = (two(b, 20)?, two(b, 23)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            (oh * 60 + om) * if b[19] == b'-' { -1 } else { 1 } // minutes
-        }
-        _ => return None,
-    };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let year = two(b, 0)? * 100 + two(b, 2)?;
-    let (month, day) = (two(b, 5)?, two(b, 8)?);
-    let (hour, minute, second) = (two(b, 11)?, two(b, 14)?, two(b, 17)?);
-    let leap = i64::from(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0));
-    if year == 0 || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let m = month as usize;
-    let length = BEFORE[m] - BEFORE[m - 1] + if m == 2 { leap } else { 0 };
-    if day < 1 || day > length {
-        return None;
-    }
-    let y = year - 1;
-    let days = y * 365 + y / 4 - y / 100 + y / 400 + BEFORE[m - 1] + if m > 2 { leap } else { 0 } + day - 1 - EPOCH_DAYS;
-    Some(((days * 24 + hour) * 60 + minute - east) * 60_000 + second * 1000)
+    iso_seconds(b).map(|s| s * 1000)
 }
 
 /// The validity bitmap ``valid`` (None: no null) of the ``n`` values from ``start``, as a bitmap from bit 0.
