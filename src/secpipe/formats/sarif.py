@@ -133,6 +133,7 @@ from secpipe.formats.base import (
     const,
     decode_strict,
     event_uids,
+    int32_or_none,
     not_utf8,
     to_batch,
     unmapped_from,
@@ -950,9 +951,14 @@ _NULL32 = pa.scalar(None, pa.int32())
 
 
 def _int32(col: pa.Array) -> pa.Array:
-    """A line or column number as OCSF's int32; a value beyond it is left out (null)."""
-    ok = pc.and_(pc.greater_equal(col, -(2**31)), pc.less(col, 2**31))
-    return pc.if_else(ok, col, pa.scalar(None, pa.int64())).cast(pa.int32())
+    """Line or column numbers (int64) as OCSF's int32, each by :func:`~.base.int32_or_none` (a value beyond
+    int32 left null): cast whole when its least and greatest values are int32 (as real ones are)."""
+    low, high = pc.min_max(col).values()
+    if low.as_py() is None or (int32_or_none(low.as_py()) is not None and int32_or_none(high.as_py()) is not None):
+        return col.cast(pa.int32())
+    return pa.array([int32_or_none(v) for v in col.to_pylist()], pa.int32())
+
+
 _NO_ART = _ArtLoc()
 
 
