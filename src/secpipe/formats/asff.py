@@ -50,7 +50,8 @@ Recommendation`` -> ``remediation`` (2003, 2004) or the vulnerabilities' remedia
 ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
 Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of findings, one of
-the wrong shape, or one without time: each alone, the others going on.
+the wrong shape, or one without time: each alone, the others going on. A finding that is not UTF-8
+is dead-lettered alone, the other findings of its envelope (a ``GetFindings`` page) kept.
 
 Recognized by ``"SchemaVersion": "2018-10-08"`` (every finding's) in the head, or a ``GetFindings``
 answer with no findings (``{"Findings": []}``: no event). Each finding is typed by msgspec (one
@@ -100,6 +101,7 @@ from secpipe.formats.base import (
     RecordFormat,
     Records,
     Typed,
+    _utf8_only,
     base_columns,
     event_uids,
     parse_times,
@@ -496,9 +498,37 @@ class Asff(RecordFormat):
         key = "Findings" if b'"Findings"' in data[:256] else "findings" if b'"findings"' in data[:256] else None
         got = _fast.compact_doc(data, key, utf8=True) if key and data.lstrip()[:1] == b"{" else None
         items = got[1] if got is not None else None
-        if items is None:  # (also one that is not UTF-8: the split's path dead-letters it)
-            return super().split_records(data, source)
+        if items is None:  # (also one that is not UTF-8: the split's path dead-letters it, and it is opened below)
+            return self._opened(super().split_records(data, source))
         return Records(items, [(source, i) for i in range(len(items))], [], len(items))
+
+    def _opened(self, recs: Records) -> Records:
+        """``recs`` with each record dead-lettered as not UTF-8 that is a findings envelope (a
+        ``GetFindings`` answer, an EventBridge event) opened: a finding of it that is not UTF-8 is
+        dead-lettered alone (the reason naming the byte of the compact finding where it stops being
+        UTF-8), the others are kept, placed as :meth:`map_records` places an envelope's findings (at
+        their index in a document that is the envelope, else at the envelope's place). The bad bytes
+        outside every finding (the envelope's own keys): the envelope stays dead-lettered, its
+        findings kept too. A rare path: only for a split that dead-lettered such a record."""
+        if not any(d.reason.startswith(_NOT_UTF8) for d in recs.dead):
+            return recs
+        out = Records(recs.raws, recs.locs, [], recs.events, recs.docs)
+        for d in recs.dead:
+            items = _items(d.raw) if d.reason.startswith(_NOT_UTF8) else None
+            if items is None:
+                out.dead.append(d)
+                continue
+            whole = recs.events == 1  # (the document is the envelope: its findings at their index)
+            raws, idx, bad = _utf8_only(items, list(range(len(items))), [], d.source, self.name)
+            out.raws += raws
+            out.locs += [(d.source, i if whole else d.offset) for i in idx]
+            out.dead += [x if whole else DeadLetter(f"{x.reason} (its finding {x.offset})", d.source, d.offset, x.raw,
+                                                    self.name) for x in bad]  # fmt: skip
+            out.events += len(items) - 1
+            if not bad:  # (the findings are UTF-8: the bad bytes are the envelope's)
+                out.dead.append(DeadLetter(f"{d.reason}, outside its findings (kept)", d.source, d.offset, d.raw, self.name))
+                out.events += 1
+        return out
 
     def map_records(self, recs: Records) -> Decoded:
         """Map findings; records that are envelopes (``findings``, an EventBridge event's
@@ -919,6 +949,8 @@ def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], descs: pa.Array)
     return {"vulnerabilities": struct_lists([len(vs) for vs in vulns], {k.name: entry.field(k.name) for k in entry.type})}
 
 
+#: how the split dead-letters a record that is not UTF-8 (base._utf8_only)
+_NOT_UTF8 = "not valid UTF-8 at byte "
 _SCHEMA = re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')
 #: ``{"Findings": []}``, with the answer's ``NextToken`` (null) or not
 _EMPTY = re.compile(rb'\s*\{\s*"Findings"\s*:\s*\[\s*\]\s*(?:,\s*"NextToken"\s*:\s*null\s*)?\}\s*\Z')
