@@ -386,7 +386,7 @@ pub(crate) fn hec_split(py: Python<'_>, body: &[u8]) -> Option<(i64, Vec<Py<PyBy
     let (depth, spans, array) = py.detach(|| {
         let spans = object_spans(body)?;
         let (depth, _newlines) = depth_and_newlines(body);
-        let mut array = Vec::with_capacity(body.len() + 2);
+        let mut array = crate::big_vec(body.len() + 2);
         array.push(b'[');
         for (k, &(s, e)) in spans.iter().enumerate() {
             if k > 0 {

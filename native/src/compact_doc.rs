@@ -119,7 +119,7 @@ fn key<'a>(b: &'a [u8], i: usize, out: &mut Vec<u8>) -> R<(usize, &'a [u8], bool
 /// ``b`` checked and compacted, with the items of its top-level array ``key`` (an empty ``key``:
 /// of the document when it is an array).
 fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
-    let mut out = Vec::with_capacity(b.len());
+    let mut out = crate::big_vec(b.len());
     let mut items = Vec::new();
     let mut open: Vec<u8> = Vec::new();
     let whole = key_name.is_empty(); // the items are the document's own (a top-level array)

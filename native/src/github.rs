@@ -791,7 +791,7 @@ impl HookScanner {
         if total < min_avg.saturating_mul(n) || i32::try_from(total).is_err() {
             return Ok(None);
         }
-        let mut data = Vec::with_capacity(total);
+        let mut data = crate::big_vec(total);
         let mut offsets = Vec::with_capacity((n + 1) * 4);
         let mut valid = if nulls > 0 { vec![0u8; n.div_ceil(8)] } else { Vec::new() };
         offsets.extend_from_slice(&0i32.to_le_bytes());
