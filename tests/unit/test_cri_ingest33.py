@@ -93,3 +93,29 @@ def test_tailed_container_log_is_read_as_the_pods_lines(tmp_path: Path) -> None:
         svc.close()
     assert len(rows) == 3 and svc.pipeline.totals.events == 3
     assert not (tmp_path / "data" / "dlq").exists() or not any((tmp_path / "data" / "dlq").rglob("*.parquet"))
+
+
+def test_a_container_log_is_detected_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Session 34: the format found on the unwrapped head is the one used; it was looked for a second time on
+    the same head. A head no format reads unwrapped is looked at as it is, once more: other bytes.)"""
+    from secpipe import formats
+
+    seen: list[bytes] = []
+    detect = formats.detect
+
+    def counted(head: bytes) -> formats.Format | None:
+        seen.append(head)
+        return detect(head)
+
+    monkeypatch.setattr(formats, "detect", counted)
+    lines = AUDIT.read_bytes().splitlines()[:3]
+    wrapped = tmp_path / "kube-apiserver_kube-system_audit-0123.log"
+    wrapped.write_bytes(_cri_file(lines, cut=200))
+    name, rows, dead = _rows(wrapped)
+    assert (name, dead, len(rows)) == ("k8s_audit", 0, 3)
+    assert seen == [b"\n".join(lines) + b"\n"]
+    seen.clear()
+    app = tmp_path / "app.log"
+    app.write_bytes(_cri_file([b"hello from the app"]))
+    assert [d.fmt for d in read_documents(str(app), "auto")] == [None]
+    assert seen == [b"hello from the app\n", app.read_bytes()]

@@ -252,12 +252,15 @@ def read_documents(
                 yield from _listed_documents(listed, src, r.consumed)
                 return
             head = rest
+        fmt = None
         if fmt_name == "auto" and _cri.is_cri(head):  # a node's container log: the records the pod wrote
             unwrapped = _cri.Unwrapped(r, head)
-            if formats.detect(unwrapped.head[:_SNIFF]) is not None:  # (else read as it is: syslog takes its lines)
+            fmt = formats.detect(unwrapped.head[:_SNIFF])
+            if fmt is not None:  # (else read as it is: syslog takes its lines)
                 r, head = unwrapped, unwrapped.head  # type: ignore[assignment]
         if fmt_name == "auto":
-            fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
+            if fmt is None:  # (a gzip read can return more: the same 64 KiB as a plain file)
+                fmt = formats.detect(head[:_SNIFF])
             if fmt is None and otlp_head(head[:_SNIFF]):
                 yield from _otlp_documents(r, src, head, chunk, max_record, max_document)
                 return
