@@ -68,6 +68,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "tfsec": ("tfsec", "Tfsec", 88),
     "asff": ("asff", "Asff", 90),
     "guardduty": ("guardduty", "GuardDuty", 90),
+    "docker_events": ("docker_events", "DockerEvents", 90),
     "ocsf": ("ocsf_json", "OcsfJson", 88),
 }
 
