@@ -57,7 +57,7 @@ from secpipe import formats
 from secpipe._gzip import gunzip_limited
 from secpipe.errors import LimitExceeded
 from secpipe.formats import _cwlogs
-from secpipe.formats.base import DeadLetter
+from secpipe.formats.base import DeadLetter, not_utf8
 from secpipe.server.http import (
     STORE_ERRORS,
     AppContext,
@@ -198,8 +198,9 @@ def routes(ctx: AppContext) -> list[Route]:
         body = await read_body_limited(ctx, request, source, name)
         try:
             req = _REQUEST.decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            why = f"not a Firehose HTTP endpoint delivery request ({{requestId, timestamp, records: [{{data}}]}}): {exc}"
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:  # (msgspec: a string not UTF-8)
+            err = not_utf8(body) if isinstance(exc, UnicodeDecodeError) else exc
+            why = f"not a Firehose HTTP endpoint delivery request ({{requestId, timestamp, records: [{{data}}]}}): {err}"
             await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
             raise HTTPError(400, why) from None
         request_id = request_id or req.requestId

@@ -588,7 +588,7 @@ def routes(ctx: AppContext) -> list[Route]:
         raw = await read_body_limited(ctx, request, f"hec_ack:{who(request)}", "json", dead_letters=False)
         try:
             query = msgspec.json.decode(raw, type=_AckQuery)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # (msgspec: a string not UTF-8)
             raise HecError(400, 6) from None
         return {"acks": acks.query(channel, query.acks)}
 

@@ -125,9 +125,11 @@ def _json_attrs(kvs: Any) -> dict[str, Any]:
 
 
 def _nanos(v: Any) -> int:
+    """A ``fixed64`` time in nanoseconds (a JSON number, or a string of digits as the proto3 JSON mapping
+    writes 64-bit integers); 0 (no time) for what is none, past 2**64 too (it holds no fixed64)."""
     if isinstance(v, str):
-        return int(v) if v.isdigit() else 0
-    return v if v.__class__ is int and v > 0 else 0
+        v = int(v) if v.isdigit() and len(v) <= 20 else 0
+    return v if v.__class__ is int and 0 < v < 1 << 64 else 0
 
 
 #: SeverityNumber's enum value names (logs.proto), which the proto3 JSON mapping has parsers take for the numbers
