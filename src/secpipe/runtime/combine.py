@@ -41,6 +41,10 @@ Guarantees:
 - Dead letters go back to the request whose record they are (each record's source is tagged
   with its request while mapping; the tag is removed before anything is stored). If a dead
   letter cannot be traced to its request, the requests are mapped one by one instead.
+- The events a pass read are the mapping's count, as a body decoded alone counts them: a
+  CloudWatch Logs envelope the split took as one record is its log events, a line of OPA's
+  own log is none (:attr:`Job.events`; a request mapped with others keeps its split's count,
+  the pass's total is exact).
 - A request whose WAL append fails (disk full) gets that error (HTTP 503: the sender
   retries); its dead letters are not stored. Its rows may still reach the lake with the
   others' (they are in the same batches); the retry then stores nothing twice (event
@@ -69,6 +73,8 @@ class Job:
     body: bytes
     recs: Records
     dead: list[DeadLetter] = field(default_factory=list)
+    #: records read, as its mapping counted them (set by :func:`map_jobs`; mapped with others: its split's count)
+    events: int = 0
     seq: int = -1  # WAL sequence number once appended
     error: BaseException | None = None
     taken: bool = False  # a caller is mapping it (under the combiner's lock)
@@ -237,14 +243,18 @@ class Combiner:
 
 
 def map_jobs(jobs: list[Job]) -> Decoded:
-    """Map the jobs' records in one pass (one format); each job's dead letters go to ``job.dead``.
+    """Map the jobs' records in one pass (one format); each job's dead letters go to ``job.dead``,
+    its events to ``job.events``.
 
-    Returns the batches of all jobs (the caller counts events and dead letters of the jobs it keeps).
+    Returns the batches of all jobs and the events the mapping read of them all (the caller counts
+    the dead letters of the jobs it keeps). The mapping's count is not the splits' where it opens a
+    record into several events or finds one no event: a CloudWatch Logs envelope, an EventList a
+    line, OPA's runtime log lines; the pass's count is exact, a job's keeps its split's.
     """
     if len(jobs) == 1:
         return _one_by_one(jobs)
     fmt = jobs[0].fmt
-    both = Records()
+    both = Records(events=sum(job.recs.events for job in jobs))
     for k, job in enumerate(jobs):
         tag = f"{k}\0"
         both.raws.extend(job.recs.raws)
@@ -262,7 +272,8 @@ def map_jobs(jobs: list[Job]) -> Decoded:
         found[int(tag)].append(dl)
     for job, dead in zip(jobs, found, strict=True):
         job.dead = dead
-    return Decoded(batches=dec.batches)
+        job.events = job.recs.events
+    return Decoded(batches=dec.batches, events=dec.events)
 
 
 def _one_by_one(jobs: list[Job]) -> Decoded:
@@ -270,8 +281,9 @@ def _one_by_one(jobs: list[Job]) -> Decoded:
     out = Decoded()
     for job in jobs:
         dec = guarded(job.fmt, job.body, job.source, lambda job=job: job.fmt.map_records(job.recs))  # type: ignore[misc]
-        job.dead = dec.dead
+        job.dead, job.events = dec.dead, dec.events
         out.batches.extend(dec.batches)
+        out.events += dec.events
     return out
 
 

@@ -321,8 +321,7 @@ class Service:
             try:
                 with self.cpu:
                     decoded = map_jobs(left[0])
-                decoded.dead = [dl for job in left[0] for dl in job.dead]
-                decoded.events = sum(job.recs.events for job in left[0])
+                decoded.dead = [dl for job in left[0] for dl in job.dead]  # (events: the mapping's count)
                 with self._lock:
                     self.pipeline.submit(decoded)
             except BaseException:  # storage failed: what was not submitted waits again, before newer ones
@@ -339,7 +338,7 @@ class Service:
         job = Job(fmt, source, body, recs)
         self._combiner.run(job, self.cpu, self._accept_jobs)
         self.wal.sync(job.seq)
-        return Decoded(dead=job.dead, events=recs.events)
+        return Decoded(dead=job.dead, events=job.events)
 
     def _accept_jobs(self, jobs: list[Job]) -> None:
         decoded = map_jobs(jobs)
@@ -354,7 +353,7 @@ class Service:
             self.stats.mapped_requests += len(jobs)
             if ok:
                 decoded.dead = [dl for job in ok for dl in job.dead]
-                decoded.events = sum(job.recs.events for job in ok)
+                decoded.events -= sum(job.events for job in jobs if job.error is not None)
                 self.pipeline.submit(decoded)
                 self.stats.inputs += len(ok)
 
