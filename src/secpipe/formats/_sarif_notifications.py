@@ -49,7 +49,7 @@ def _text(message: Any) -> str | None:
 def run_notifications(kind: str, product: str, vendor: str | None, version: str | None, invocations: list[Any],
                       ri: int, source: str) -> Decoded:  # fmt: skip
     """The Scan Activity events of one run's invocations (``invocations``: the run's ``_Invocation`` structs, their
-    notification lists raw, see :class:`~secpipe.formats.sarif._Invocation`); ``ri`` the run's index in its log."""
+    notification lists raw, see :class:`~secpipe.formats._sarif_model.Invocation`); ``ri`` the run's index in its log."""
     out = Decoded()
     raws: list[bytes] = []
     ctx: list[str] = []

@@ -1,0 +1,92 @@
+"""One SARIF run's context (for :mod:`.sarif`): its rule lookup tables and tool identity, artifacts, invocation
+time, CWE taxonomy, the repositories it analyzed and its logical locations, read once per run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from secpipe.formats._sarif_ids import CweTaxonomy
+from secpipe.formats._sarif_model import NO_RULE, Component, Result, Rule, Run, Tool
+from secpipe.formats._sarif_uris import base_uris, file_path
+
+
+class RunCtx:
+    """Rule lookup tables and tool identity of one run."""
+
+    def __init__(self, run: Run) -> None:
+        tool = run.tool or Tool()
+        self.driver = tool.driver or Component()
+        self.components = [self.driver, *(tool.extensions or [])]
+        self.by_id: dict[str, Rule] = {}
+        self.owner: dict[int, Component] = {}  # id(rule) -> the tool component defining it
+        for comp in reversed(self.components):
+            for r in comp.rules or []:
+                self.owner[id(r)] = comp
+                if r.id:
+                    self.by_id[r.id] = r
+        self.bases = base_uris(run.originalUriBaseIds)
+        self.artifacts = [file_path(a.location.uri, a.location.uriBaseId, self.bases) if a.location and a.location.uri
+                          else None for a in run.artifacts or []]  # fmt: skip
+        inv = run.invocations[0] if run.invocations else None
+        self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
+        self.cwe = CweTaxonomy(run.taxonomies)
+        self.repos = repositories(run.versionControlProvenance)
+        self.logical = cached_logical(run.logicalLocations)
+
+    def rule(self, res: Result) -> Rule:
+        ref = res.rule
+        idx = res.ruleIndex if res.ruleIndex is not None else (ref.index if ref else None)
+        comp = self.driver
+        if ref and ref.toolComponent and ref.toolComponent.index is not None:
+            ci = ref.toolComponent.index + 1  # extensions follow the driver
+            comp = self.components[ci] if 0 <= ci < len(self.components) else comp
+        rid = res.ruleId or (ref.id if ref else None)
+        if idx is not None and comp.rules and 0 <= idx < len(comp.rules):
+            got = comp.rules[idx]
+            # Producers disagree with themselves (Snyk Code's ruleIndex can point elsewhere):
+            # the spec makes ruleId authoritative, so the index is trusted only when it agrees.
+            if rid is None or got.id is None or got.id == rid or rid.split("/", 1)[0] == got.id:
+                return got
+        # ruleId is a hierarchical string whose leading components are the rule's id (§3.27.5):
+        # "CA5350/md5" is a violation of rule CA5350 (and rule ids hold "/" themselves: "js/xss")
+        while rid:
+            if (named := self.by_id.get(rid)) is not None:
+                return named
+            rid = rid.rsplit("/", 1)[0] if "/" in rid else None
+        return NO_RULE
+
+    def strings(self, rule: Rule) -> Any:
+        """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""
+        return self.owner.get(id(rule), self.driver).globalMessageStrings
+
+
+def cached_logical(entries: Any) -> list[tuple[str | None, ...]]:
+    """``run.logicalLocations`` (SARIF §3.14.17) as (fullyQualifiedName, name, kind) per index; an
+    entry that is no object, or a property that is no non-empty string, gives None there."""
+    out = []
+    for e in entries if isinstance(entries, list) else []:
+        d = e if isinstance(e, dict) else {}
+        out.append(tuple(v if isinstance(v := d.get(k), str) and v else None for k in LOG_FIELDS))
+    return out
+
+
+def repositories(vcp: Any) -> list[dict[str, Any]] | None:
+    """``resources``: the repositories a run analyzed (SARIF §3.14.18 ``versionControlProvenance``,
+    §3.23 versionControlDetails), one per entry with its required ``repositoryUri``: type
+    ``repository``, name and uid the URI, ``data`` the entry's other properties as given
+    (``revisionId``, ``branch``, ``revisionTag``, ``asOfTimeUtc`` ...). None when the run names none."""
+    if not isinstance(vcp, list):
+        return None
+    out = [{"type": "repository", "name": d["repositoryUri"], "uid": d["repositoryUri"], "labels": None,
+            "data": msgspec.json.encode({k: v for k, v in d.items() if k != "repositoryUri"}).decode() if len(d) > 1 else None}
+           for d in vcp if isinstance(d, dict) and isinstance(d.get("repositoryUri"), str) and d["repositoryUri"]]  # fmt: skip
+    return out or None
+
+
+#: the properties of a logical location that are read (SARIF 2.1.0 §3.33)
+LOG_FIELDS = ("fullyQualifiedName", "name", "kind")
+
+
+__all__ = ["LOG_FIELDS", "RunCtx", "cached_logical", "repositories"]
