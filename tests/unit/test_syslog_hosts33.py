@@ -51,5 +51,6 @@ def test_asa_ftd_rfc3339_stamp() -> None:
     dec = formats.get("syslog").decode(data, "test")
     rows = sorted((r for b in dec.batches for r in b.to_pylist()), key=lambda r: r["time"])
     got = [(r["metadata"]["event_code"], r["severity_id"], r["device"]["hostname"], r["time"]) for r in rows]
-    assert got == [("FTD-6-430003", 1, "firepower", 1756728000000), ("FTD-6-430002", 1, "firepower", 1756735200000)]
+    # severity: the connection events' own EventPriority (Low), not the syslog level (test_syslog_net34)
+    assert got == [("FTD-6-430003", 2, "firepower", 1756728000000), ("FTD-6-430002", 2, "firepower", 1756735200000)]
     assert all(r["message"].startswith("EventPriority: Low, DeviceUUID: ") for r in rows)

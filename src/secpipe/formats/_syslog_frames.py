@@ -353,6 +353,9 @@ def _sniff_line(head: bytes) -> int:
         return 60  # a Windows Firewall log (pfirewall.log)
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: [%#][A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70  # (a wireless controller's code may open with #)
+    if re.match(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)?|" + _MON + rb" +\d{1,2} \d{4} \d\d:\d\d:\d\d) +"
+                rb"([^\s:%]+ ?:? +)?%[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+ ?: ", h):
+        return 70  # a Cisco message behind a stamp with its year (FTD's, with or without the device id)
     if re.match(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{1,9}[+-]\d{4} +\S+ [^\s:\[]+(\[\d+\])?: ", h):
         return 60  # macOS's unified log, ``log show --style syslog``
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):

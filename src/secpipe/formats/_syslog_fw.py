@@ -1,6 +1,7 @@
 """Host firewalls' packet logs in syslog -> Network Activity (4001): pf's ``filterlog`` CSV (pfSense,
-OPNsense), Linux netfilter's ``LOG`` target lines (iptables/nftables, UFW, firewalld) and Windows
-Defender Firewall's ``pfirewall.log``; the IP protocol numbers and names the network readers share.
+OPNsense), Linux netfilter's ``LOG`` target lines (iptables/nftables, UFW, firewalld), Windows
+Defender Firewall's ``pfirewall.log`` and sshd's refusals of connections (MaxStartups,
+PerSourcePenalties); the IP protocol numbers and names the network readers share.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._syslog_common import _I32, _I64, S, _nil_empty, _number, _object
 from secpipe.formats._text import group, json_string
+from secpipe.formats.base import const
 
 #: a pf ``filterlog`` line (pfSense and OPNsense, "Raw Filter Log Format"): ``rule,sub-rule,anchor,
 #: tracker,interface,reason,action,direction,ip-version,`` then the IPv4 fields (``tos,ecn,ttl,id,
@@ -287,5 +289,60 @@ def _windows_firewall(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | N
         "dst_endpoint.port": _number(group(got, "dport"), _I32),
         "traffic.bytes": _number(group(got, "size"), _I64),
         "actor.process.pid": _number(group(got, "pid"), _I32),
+    }
+    return hit, cols
+
+
+#: sshd's listener refusing a connection before it forks a session (OpenSSH sshd.c ``drop_connection``:
+#: ``drop connection #%d from [%s]:%d on [%s]:%d %s``, the number the unauthenticated connections in
+#: flight, then the reason: srclimit.c's ``penalty: failed authentication``, ``penalty: exceeded
+#: LoginGraceTime``, ``penalty: connections without attempting authentication``, ``penalty: attempted
+#: authentication by invalid user``, ``penalty: caused crash``, ``penalty: connection prohibited by
+#: RefuseConnection``, ``too many penalised addresses`` (PerSourcePenalties, OpenSSH 9.8+), or ``past
+#: Maxstartups``; before 9.8 the line was ``... past MaxStartups`` alone; Debian's builds have written
+#: ``Maxstartups``; a client's port left out, as a published capture shows, is read without it)
+_SSHD_DROP = (
+    r"^drop connection #(?P<n>\d{1,9}) from \[(?P<src>[^\]\s]+)\](?::(?P<sport>\d{1,5}))? on \[(?P<dst>[^\]\s]+)\]:"
+    r"(?P<dport>\d{1,5}) (?P<why>\S.*?)\s*$"
+)
+_SSHD_APPS = pa.array(["sshd", "sshd-session"], S)
+
+
+def _sshd_drops(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(sshd's ``drop connection`` lines, their Network Activity columns with ``_activity`` and
+    ``_sshd`` for ``unmapped``), or None when there are none: a TCP connection to the SSH server
+    refused before any authentication (no user to name: not an Authentication), as a firewall's
+    deny is -- activity Refuse, Denied / Blocked, direction Inbound; the client the source, the
+    server's address and port the destination, the reason (a PerSourcePenalties penalty, MaxStartups)
+    as ``status_detail``; the count of unauthenticated connections in ``unmapped.sshd.startups``."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"drop connection #",)):
+        return None
+    cand = pc.fill_null(pc.is_in(app, value_set=_SSHD_APPS), False)
+    if not pc.any(cand).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _SSHD_DROP)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got = got.filter(hit)
+    n = len(got)
+    src = _ip6_short(group(got, "src"))
+    cols = {
+        "_activity": const(5, n, _I32),
+        "_sshd": _object([("startups", group(got, "n"))], n),
+        "action_id": const(2, n, _I32),
+        "action": const("Denied", n),
+        "disposition_id": const(2, n, _I32),
+        "disposition": const("Blocked", n),
+        "status_detail": group(got, "why"),
+        "connection_info.direction_id": const(1, n, _I32),
+        "connection_info.direction": const("Inbound", n),
+        "connection_info.protocol_num": const(6, n, _I32),
+        "connection_info.protocol_name": const("tcp", n),
+        "connection_info.protocol_ver_id": pc.if_else(pc.match_substring(src, ":"), pa.scalar(6, _I32), pa.scalar(4, _I32)),
+        "src_endpoint.ip": src,
+        "src_endpoint.port": _number(group(got, "sport"), _I32),
+        "dst_endpoint.ip": _ip6_short(group(got, "dst")),
+        "dst_endpoint.port": _number(group(got, "dport"), _I32),
     }
     return hit, cols

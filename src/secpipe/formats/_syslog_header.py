@@ -87,7 +87,8 @@ _R3164_CSV = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):? (?
 #: ``UTC+07:30``) or in lower case (``mdt``). A word in capitals right after a relay-or-ASA stamp
 #: and before its colon is the stamp's zone (``Apr 15 2014 09:34:34 EDT: %ASA-...``), not a host.
 #: An ASA / FTD with ``logging timestamp rfc5424`` stamps it in RFC 3339 (``2025-09-01T12:00:00Z firepower :
-#: %FTD-6-430003: ...``, as Elastic's Cisco FTD pipeline test ``test-sgt.log`` holds it).
+#: %FTD-6-430003: ...``, as Elastic's Cisco FTD pipeline test ``test-sgt.log`` holds it); with
+#: ``logging device-id`` off, spaces and no device id follow the stamp (``2023-03-27T08:41:37Z   %FTD-1-430003:``).
 #: IOS XR: the node before the stamp, the process after it, a space before the code's colon
 #: (``RP/0/RP0/CPU0:Oct 7 07:19:43.630 UTC: ipv4_acl_mgr[310]: %ACL-IPV4_ACL-6-IPACCESSLOGP : ...``).
 #: (a host has a character other than a digit, and does not open with ``*``: that is a WLC task's mark)
@@ -102,7 +103,7 @@ _CISCO_UPTIME = r"\d{1,2}:\d\d:\d\d|\d+[ywd]\d+[wdh]"
 _WLC_TASK = r"[A-Za-z][\w.-]*(?: [A-Za-z][\w.-]*){0,3}"
 _RCISCO = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?:(?P<cnt>\d+): )?"
-    rf"(?:(?P<ts0>{_BSD_TS}|{_ISO_TS}) (?:(?P<tz0>[A-Z]{{2,6}}(?:[+-]\d{{1,2}}(?::\d\d)?)?): |(?P<host0>[^\s:%]+) ?:? ))?"
+    rf"(?:(?P<ts0>{_BSD_TS}|{_ISO_TS}) +(?:(?P<tz0>[A-Z]{{2,6}}(?:[+-]\d{{1,2}}(?::\d\d)?)?): |(?P<host0>[^\s:%]+) ?:? )?)?"
     rf"(?:(?P<seq>\d+): |: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?(?:\*(?P<task>{_WLC_TASK}): )?"
     rf"(?:(?P<node>[A-Z]{{2}}/\d+(?:/[A-Za-z0-9]+)+):)?(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: |(?:{_CISCO_UPTIME}): )?"
     r"(?:(?P<proc>[A-Za-z][\w.-]*)\[(?P<pid>\d+)\]: )?[%#](?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+) ?: ?(?P<msg>.*)$"

@@ -212,6 +212,19 @@ Mapping:
   Traffic); the connection id as ``connection_info.uid``, the access group or list as
   ``firewall_rule.name``, an address the ``names`` command replaced as the endpoint's hostname;
   the interfaces (``nameif``) and a teardown's reason in ``unmapped.asa``.
+- Cisco FTD connection events (``%FTD-<level>-430002`` a connection's beginning, ``430003`` its end:
+  ``Key: Value`` pairs) -> Network Activity (4001): Open / Close, a blocked one Refuse; the
+  AccessControlRuleAction the action and disposition (Allow / Trust / Fastpath Allowed, Block Denied /
+  Blocked, with reset Denied / Reset, Monitor Observed / Logged); the initiator the source and the
+  responder the destination (addresses, ports, interfaces, zones), protocol, ConnectionID, the rule and
+  its reason, initiator bytes and packets out and responder ones in, ConnectionDuration, FirstPacketSecond
+  as the start time, the user, ApplicationProtocol as ``app_name``, EventPriority the severity (else
+  Informational: the syslog level is the policy's alert level); every pair in ``unmapped.ftd``
+  (see :mod:`._syslog_ftd`).
+- sshd's refusals before any authentication (``drop connection #N from [A]:P on [A]:P <reason>``: an
+  OpenSSH 9.8+ PerSourcePenalties ``penalty: ...``, ``too many penalised addresses``, MaxStartups) ->
+  Network Activity (4001), Refuse, Denied / Blocked, Inbound TCP: the client the source, the server's
+  address and port the destination, the reason ``status_detail``; the count in ``unmapped.sshd``.
 - Cisco IOS / IOS XE access-list logs (``SEC-6-IPACCESSLOG*``, ``IPV6_ACL-6-ACCESSLOG*``, IOS XE's
   ``FMANFP-6-IP[V6]ACCESSLOG*``: ``list ACL permitted|denied PROTO SRC(PORT) -> DST(PORT), N
   packets``) -> Network Activity (4001): denied Refuse (Denied / Blocked), permitted Traffic
@@ -483,9 +496,11 @@ from secpipe.formats._syslog_frames import (
     _shipped_host,
     _sniff_line,
 )
+from secpipe.formats._syslog_ftd import _ftd_connections
 from secpipe.formats._syslog_fw import (
     _filterlog,
     _netfilter,
+    _sshd_drops,
     _windows_firewall,
 )
 from secpipe.formats._syslog_header import (
@@ -997,9 +1012,10 @@ class Syslog(Format):
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
                         lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"], f["host"]),
-                        lambda f: _ios_acl(f["msgid"], f["msg"]),
+                        lambda f: _ios_acl(f["msgid"], f["msg"]), lambda f: _ftd_connections(f["msgid"], f["app"], f["msg"]),
                         lambda f: _panos_traffic(f["msg"]), lambda f: _junos_flow(f["msgid"], f["sd"]),
-                        lambda f: _windows_firewall(f["msg"]), lambda f: _meraki_flows(f["msgid"], f["msg"], f["fmt"])):  # fmt: skip
+                        lambda f: _windows_firewall(f["msg"]), lambda f: _meraki_flows(f["msgid"], f["msg"], f["fmt"]),
+                        lambda f: _sshd_drops(f["app"], f["msg"])):  # fmt: skip
             pf = packets(fields)
             if pf is None:
                 continue
@@ -1141,7 +1157,7 @@ class Syslog(Format):
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
             for key in ("filterlog", "netfilter", "fortios", "asa", "ios", "panos", "jenkins", "windows_firewall", "meraki",
-                        "audit"):
+                        "audit", "sshd", "ftd"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
