@@ -51,6 +51,16 @@ def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
     return pc.if_else(pc.fill_null(pc.less_equal(wide, 2_147_483_647), False), wide, pa.scalar(None, _I64)).cast(typ)
 
 
+def _traffic(bytes_out: pa.Array, bytes_in: pa.Array, packets_out: pa.Array, packets_in: pa.Array) -> dict[str, pa.Array]:
+    """Network Activity's ``traffic`` of a connection from its bytes and packets each way: the
+    initiator's out, the responder's in, and their sums (null where either side is)."""
+    return {
+        "traffic.bytes_out": bytes_out, "traffic.bytes_in": bytes_in, "traffic.bytes": pc.add(bytes_out, bytes_in),
+        "traffic.packets_out": packets_out, "traffic.packets_in": packets_in,
+        "traffic.packets": pc.add(packets_out, packets_in),
+    }  # fmt: skip
+
+
 def _address_hosts(host: pa.Array) -> pa.Array | None:
     """Whether each header host is an IP address (``ipaddress`` decides, once per distinct value
     that has only an address's characters), or None where none is."""

@@ -10,7 +10,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import captions, nest, objects_where, singleton_list
-from secpipe.formats._syslog_common import _I32, _I64, S, _nil, _number, _object
+from secpipe.formats._syslog_common import _I32, _I64, S, _nil, _number, _object, _traffic
 from secpipe.formats._syslog_fw import (
     _PROTOCOL_NAMES,
 )
@@ -180,12 +180,7 @@ def _fortigate_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | 
         "dst_endpoint.port": number("dstport", _I32),
         "firewall_rule.uid": v["policyid"],
         "firewall_rule.name": v["policyname"],
-        "traffic.bytes_out": sent,
-        "traffic.bytes_in": rcvd,
-        "traffic.bytes": pc.add(sent, rcvd),
-        "traffic.packets_out": pkts_out,
-        "traffic.packets_in": pkts_in,
-        "traffic.packets": pc.add(pkts_out, pkts_in),
+        **_traffic(sent, rcvd, pkts_out, pkts_in),
         "duration": pc.multiply(number("duration"), 1000),
         "actor.user.name": v["user"],
         "app_name": v["app"],

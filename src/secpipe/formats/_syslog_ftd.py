@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast
-from secpipe.formats._syslog_common import _I32, _I64, S, _nil_empty, _number
+from secpipe.formats._syslog_common import _I32, _I64, S, _nil_empty, _number, _traffic
 from secpipe.formats._syslog_fw import _NF_PROTOCOLS, _ip6_short
 from secpipe.formats._text import group, json_string
 
@@ -122,12 +122,7 @@ def _ftd_connections(msgid: pa.Array, app: pa.Array, msg: pa.Array) -> tuple[pa.
         "dst_endpoint.zone": g["EgressZone"],
         "firewall_rule.name": g["AccessControlRuleName"],
         "firewall_rule.desc": g["AccessControlRuleReason"],
-        "traffic.bytes_out": out_b,
-        "traffic.bytes_in": in_b,
-        "traffic.bytes": pc.add(out_b, in_b),
-        "traffic.packets_out": out_p,
-        "traffic.packets_in": in_p,
-        "traffic.packets": pc.add(out_p, in_p),
+        **_traffic(out_b, in_b, out_p, in_p),
         "duration": pc.multiply(_number(g["ConnectionDuration"], _I64), 1000),
         "start_time": first,
         "actor.user.name": user,

@@ -11,7 +11,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import captions, nest, objects_where, singleton_list
-from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _nil_empty, _number, _object
+from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _nil_empty, _number, _object, _traffic
 from secpipe.formats._syslog_fw import (
     _NF_PROTOCOLS,
     _PROTOCOL_NAMES,
@@ -478,12 +478,7 @@ def _junos_flow(msgid: pa.Array, sd: pa.Array) -> tuple[pa.Array, dict[str, pa.A
         "firewall_rule.name": p["policy-name"],
         "actor.user.name": p["username"],
         "app_name": p["application"],
-        "traffic.bytes_out": out_b,
-        "traffic.bytes_in": in_b,
-        "traffic.bytes": pc.add(out_b, in_b),
-        "traffic.packets_out": out_p,
-        "traffic.packets_in": in_p,
-        "traffic.packets": pc.add(out_p, in_p),
+        **_traffic(out_b, in_b, out_p, in_p),
         "duration": pc.multiply(number("elapsed-time"), 1000),
     }
     return hit, cols

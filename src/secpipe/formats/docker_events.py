@@ -181,9 +181,14 @@ class DockerEvents(CheckedRecordFormat):
                                  [typed.raws[keep[i]] for i in idx]))  # fmt: skip
         return out
 
-    def _common(self, fs: list[_Facts], tops: list[dict[str, msgspec.Raw]]) -> dict[str, Any]:
+    def _common(self, fs: list[_Facts], tops: list[dict[str, msgspec.Raw]],
+                activities: dict[str, int]) -> tuple[list[int], dict[str, Any]]:
+        """(each event's activity_id by its action, Other where ``activities`` lacks it; the columns
+        both classes share, an Other activity named by Docker's action)."""
+        act = [activities.get(f.word, 99) for f in fs]
         conts = [_container(f) for f in fs]
         cols: dict[str, Any] = {
+            "activity_name": [f.word if a == 99 else None for f, a in zip(fs, act, strict=True)],
             "metadata.event_code": [f.word for f in fs],
             # device.type_id is required (OCSF 1.8.0): Unknown, where the event names a container at all
             "device.type_id": [None if x is None else 0 for x in conts],
@@ -192,13 +197,11 @@ class DockerEvents(CheckedRecordFormat):
         }
         for key in ("uid", "name", "image.name", "image.tag", "labels", "pod_uuid", "orchestrator"):
             cols["device.container." + key] = [None if x is None else x[key] for x in conts]
-        return cols
+        return act, cols
 
     def _processes(self, fs: list[_Facts], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
-        act = [_EXEC_ACTIVITY.get(f.word, 99) for f in fs]
-        cols = self._common(fs, tops)
+        act, cols = self._common(fs, tops, _EXEC_ACTIVITY)
         cols.update({
-            "activity_name": [f.word if a == 99 else None for f, a in zip(fs, act, strict=True)],
             "process.cmd_line": [f.arg for f in fs],
             "process.uid": [f.attrs.get("execID") for f in fs],
             "process.container.uid": [f.uid for f in fs],
@@ -208,10 +211,8 @@ class DockerEvents(CheckedRecordFormat):
         return self._batch("process_activity", fs, raws, act, cols)
 
     def _entities(self, fs: list[_Facts], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
-        act = [_ENTITY_ACTIVITY.get(f.word, 99) for f in fs]
-        cols = self._common(fs, tops)
+        act, cols = self._common(fs, tops, _ENTITY_ACTIVITY)
         cols.update({
-            "activity_name": [f.word if a == 99 else None for f, a in zip(fs, act, strict=True)],
             "entity.type": [f.kind for f in fs],
             "entity.type_id": [99] * len(fs),
             "entity.uid": [f.uid for f in fs],
