@@ -108,10 +108,14 @@ def test_bad_lines_are_dead_lettered_and_the_rest_goes_on() -> None:
     assert all(d.format == "docker_events" and d.source == "mixed" for d in dec.dead)
 
 
-def test_auto_detection_takes_both_captures() -> None:
-    for name in ("dunod_chapitre5_events.jsonl", "agebhar1_exec_create.json"):
-        fmt = formats.detect((CASES / name).read_bytes()[:4096])
-        assert fmt is not None and fmt.name == "docker_events", name
+def test_auto_detection_takes_both_captures_and_the_legacy_form() -> None:
+    heads = [(CASES / name).read_bytes()[:4096] for name in ("dunod_chapitre5_events.jsonl", "agebhar1_exec_create.json")]
+    heads.append(b'{"status": "create", "id": "dfdf82bd3881","from": "base:latest", "time":1374067924}\n')
+    for head in heads:
+        fmt = formats.detect(head)
+        assert fmt is not None and fmt.name == "docker_events", head[:80]
+    # the legacy keys elsewhere in an object (another tool's JSON) are not a Docker event
+    assert DockerEvents().sniff(b'{"id": "1", "status": "ok", "from": "a@b.c", "time": 1}') == 0
 
 
 def test_mutated_events_keep_the_contract() -> None:

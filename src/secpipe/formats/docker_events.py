@@ -50,6 +50,7 @@ column; ``docker events`` streams a few events a second on a busy host.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -73,6 +74,8 @@ _ENTITY_ACTIVITY = {
 }  # fmt: skip
 _EXEC_ACTIVITY = {"exec_create": 1, "exec_start": 1, "exec_die": 2}
 _ENC = msgspec.json.Encoder()
+#: a legacy event (API < 1.22) as the Engine's JSONMessage wrote it: status, id, from first, in that order
+_LEGACY = re.compile(rb'\s*\[?\s*\{\s*"status"\s*:\s*"[^"\n]{1,200}"\s*,\s*"id"\s*:\s*"[^"\n]{1,200}"\s*,\s*"from"\s*:')
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -153,11 +156,12 @@ class DockerEvents(CheckedRecordFormat):
 
     def sniff(self, head: bytes) -> int:
         """An ``EventMessage``: ``"Type"``, ``"Action"`` and ``"Actor"`` keys with an ``"ID"``, or the
-        legacy ``"status"``/``"id"``/``"from"`` with ``"timeNano"`` or ``"time"``."""
+        legacy object opening as the Engine wrote it (``{"status": "...", "id": "...", "from": ...``: its
+        struct's order)."""
         h = head[:4096]
         if b'"Action"' in h and b'"Actor"' in h and b'"Type"' in h and b'"ID"' in h:
             return 90
-        if b'"status"' in h and b'"id"' in h and b'"from"' in h and b'"time' in h and b'"Type"' not in h:
+        if _LEGACY.match(h):
             return 70
         return 0
 
