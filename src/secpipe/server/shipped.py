@@ -186,7 +186,7 @@ _LOG_CONTEXT = ("file",)  # ECS log.file (path, inode, device id), not log.offse
 _EVENT_CONTEXT = ("module", "dataset", "timezone")  # a Filebeat module's fileset, not event.original/created/ingested
 
 
-def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
+def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PER_LINE) -> str | None:
     """The context hint (:mod:`secpipe.formats._context`) of what a shipper's document says around its line: its other
     keys in ``unmapped`` as the document holds them (Filebeat's ``host``, ``agent``, ``input``, ``ecs``, ``fileset``,
     ``event.module``/``event.dataset``, ``log.file.path``; an OpenTelemetry record's ``attributes``, ``resource`` and
@@ -200,11 +200,12 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
     (:data:`_KUBE_PLACES`), for a record format's events that name no device (a line format's take their host from
     the line, or the ``;host=`` hint).
     None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
+    ``own``: the document's keys that are its line's own (:data:`_PER_LINE`; a journal entry's: :data:`_JOURNALD_OWN`).
     A value that is not UTF-8 (the top-level values are read raw, unchecked) gives no hint, or with ``strict``
     raises UnicodeDecodeError (the document is then no shipped line: dead-lettered, as a host value that is not)."""
     try:  # the top level only: the values as their raw JSON
         d = _TOP_RAW.decode(doc)
-        env: dict[str, Any] = {k: v for k, v in d.items() if k not in _PER_LINE}
+        env: dict[str, Any] = {k: v for k, v in d.items() if k not in own}
         for key, keep in (("log", _LOG_CONTEXT), ("event", _EVENT_CONTEXT)):
             if key in d and bytes(d[key])[:1] == b"{":
                 part = {k: v for k, v in _TOP_RAW.decode(d[key]).items() if k in keep}
@@ -264,8 +265,10 @@ def _ecs_fields(d: dict[str, Any], fields: dict[str, str]) -> None:
 
 @functools.lru_cache(maxsize=256)
 def envelope_context(env: bytes) -> str:
-    """The context hint of an envelope (JSON of the keys :func:`envelope_hint` keeps), made once per envelope."""
-    d = msgspec.json.decode(env)
+    """The context hint of an envelope (JSON of the keys :func:`envelope_hint` keeps), made once per envelope; its
+    objects' keys in order (:func:`_in_order`: a Beat writes a document's keys in no set order, and the documents of
+    one envelope are one body only if their hints are one)."""
+    d = _in_order(msgspec.json.decode(env))
     resource = _obj(_obj(d.get("resource")).get("attributes"))
     fields = otel_fields(resource) if resource else {}
     host = _host_name(d.get("host"))  # the device a record names none of
@@ -287,13 +290,20 @@ def envelope_context(env: bytes) -> str:
     return hint(Context(fields, d))
 
 
+def _in_order(v: Any) -> Any:
+    """``v`` with the keys of every object in it sorted."""
+    if v.__class__ is dict:
+        return {k: _in_order(v[k]) for k in sorted(v)}
+    return [_in_order(x) for x in v] if v.__class__ is list else v
+
+
 class _Journald(msgspec.Struct):
     """A journal entry as Filebeat's and Elastic Agent's ``journald`` input ship it (ECS): the
     input's translated fields (``MESSAGE`` -> ``message``, ``SYSLOG_IDENTIFIER``/``SYSLOG_PID``/
     ``PRIORITY``/``SYSLOG_FACILITY`` -> ``syslog.*``, the last two also ``log.syslog.priority`` and
     ``log.syslog.facility.code``, ``_HOSTNAME`` -> ``host.hostname``, ``_COMM``/``_PID`` ->
-    ``journald.process.name``/``journald.pid``), the entry's time as ``@timestamp``; also a syslog
-    message a shipper received and parsed into fields (:func:`journal_entry`)."""
+    ``journald.process.name``/``journald.pid``, ``_SYSTEMD_UNIT`` -> ``systemd.unit``: :data:`_JOURNAL_FIELDS`), the
+    entry's time as ``@timestamp``; also a syslog message a shipper received and parsed into fields (:func:`journal_entry`)."""
 
     at_timestamp: Any = msgspec.field(default=None, name="@timestamp")
     message: Any = None
@@ -302,6 +312,9 @@ class _Journald(msgspec.Struct):
     log: Any = None
     host: Any = None
     process: Any = None
+    systemd: Any = None
+    container: Any = None
+    message_id: Any = None
     # Vector's syslog source
     source_type: Any = None
     timestamp: Any = None
@@ -391,11 +404,13 @@ def _header(d: _Journald) -> dict[str, Any] | None:
 
 def journal_entry(doc: bytes) -> bytes | None:
     """The ``journalctl -o json`` entry behind a document the ``journald`` input of Filebeat or
-    Elastic Agent shipped (:class:`_Journald`), or behind a syslog message a shipper received and
-    parsed into fields (:func:`_header`), which the syslog format reads as the journal entry it
-    is (its identifier, pid, priority, facility, host and time: an sshd login is Authentication);
-    None when ``doc`` is no such document. The message is only the MSG part of a syslog line, so
-    it alone is no line a format reads."""
+    Elastic Agent shipped (:class:`_Journald`, :func:`_journald_fields`), or behind a syslog message a
+    shipper received and parsed into fields (:func:`_header`), which the syslog format reads as the
+    journal entry it is (its identifier, pid, priority, facility, host and time: an sshd login is
+    Authentication); None when ``doc`` is no such document. The message is only the MSG part of a
+    syslog line, so it alone is no line a format reads. A journald document's entry is a
+    :class:`~secpipe.server.wire.ShippedLine` with the shipper's host, time and context (its
+    ``host``, ``agent``, ``input``...: :func:`envelope_hint`), as a line a Beat read from a file is."""
     try:
         d = _JOURNALD.decode(doc)
     except (*UNREADABLE, UnicodeDecodeError):
@@ -409,20 +424,125 @@ def journal_entry(doc: bytes) -> bytes | None:
         at = _micros(head.pop("at"))
         fields = {"MESSAGE": d.message, **head, "__REALTIME_TIMESTAMP": at}
     else:
-        sl, lsl, host = _obj(d.syslog), _obj(_obj(d.log).get("syslog")), _obj(d.host)
-        fields = {
-            "MESSAGE": d.message,
-            "SYSLOG_IDENTIFIER": sl.get("identifier"),
-            "SYSLOG_PID": sl.get("pid"),
-            "_COMM": _obj(d.journald.get("process")).get("name"),
-            "_PID": d.journald.get("pid", _obj(d.process).get("pid")),
-            "PRIORITY": sl.get("priority", lsl.get("priority")),
-            "SYSLOG_FACILITY": sl.get("facility", _obj(lsl.get("facility")).get("code")),
-            "_HOSTNAME": host.get("hostname", host.get("name")),
-            "__REALTIME_TIMESTAMP": _micros(d.at_timestamp) if isinstance(d.at_timestamp, str) else None,
-        }
-    entry = {k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)}
-    return msgspec.json.encode(entry)
+        try:
+            fields = _journald_fields(d)
+            context = envelope_hint(doc, strict=True, own=_JOURNALD_OWN)
+        except (*UNREADABLE, UnicodeDecodeError):  # a value _Journald skipped that is not UTF-8
+            return None
+        micros = fields["__REALTIME_TIMESTAMP"]
+        return ShippedLine(msgspec.json.encode({k: v for k, v in fields.items() if v is not None}), _host_name(d.host),
+                           None if micros is None else int(micros) // 1000, context)  # fmt: skip
+    return msgspec.json.encode({k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)})
+
+
+#: the keys of a document of the ``journald`` input that are its entry's own (the input's translation of the
+#: journal fields: :data:`_JOURNAL_FIELDS`), not the shipper's: the rest (``host``, ``agent``, ``input``, ``ecs``,
+#: ``data_stream``, ``tags``) is the context of its line, as a Beat's document around a line read from a file
+_JOURNALD_OWN = _PER_LINE | {"journald", "systemd", "syslog", "process", "user", "container", "message_id"}
+#: the journal fields (systemd.journal-fields(7)) behind the ``journald`` input's ECS fields, elastic/beats
+#: ``filebeat/input/journald/pkg/journalfield/default.go`` read backwards: journal field -> the document's paths, the
+#: first present taken (Elastic's journald integration documents ``log.syslog.identifier``/``pid`` too)
+_JOURNAL_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    name: tuple(tuple(path.split(".")) for path in paths.split()) for name, paths in (
+        ("SYSLOG_IDENTIFIER", "syslog.identifier log.syslog.identifier"), ("SYSLOG_PID", "syslog.pid log.syslog.pid"),
+        ("PRIORITY", "syslog.priority log.syslog.priority"),
+        ("SYSLOG_FACILITY", "syslog.facility log.syslog.facility.code"), ("MESSAGE_ID", "message_id"),
+        ("_PID", "journald.pid process.pid"), ("_UID", "journald.uid"), ("_GID", "journald.gid"),
+        ("_COMM", "journald.process.name"), ("_EXE", "journald.process.executable"),
+        ("_CMDLINE", "journald.process.command_line"), ("_CAP_EFFECTIVE", "journald.process.capabilities"),
+        ("_AUDIT_LOGINUID", "journald.audit.login_uid"), ("_AUDIT_SESSION", "journald.audit.session"),
+        ("_BOOT_ID", "journald.host.boot_id"), ("_HOSTNAME", "host.hostname host.name"),
+        ("_SYSTEMD_UNIT", "systemd.unit"), ("_SYSTEMD_USER_UNIT", "systemd.user_unit"), ("_SYSTEMD_SLICE", "systemd.slice"),
+        ("_SYSTEMD_USER_SLICE", "systemd.user_slice"), ("_SYSTEMD_CGROUP", "systemd.cgroup"),
+        ("_SYSTEMD_SESSION", "systemd.session"), ("_SYSTEMD_OWNER_UID", "systemd.owner_uid"),
+        ("_SYSTEMD_INVOCATION_ID", "systemd.invocation_id"), ("_TRANSPORT", "systemd.transport"), ("UNIT", "journald.unit"),
+        ("CODE_FILE", "journald.code.file"), ("CODE_FUNC", "journald.code.func"), ("CODE_LINE", "journald.code.line"),
+        ("COREDUMP_UNIT", "journald.coredump.unit"), ("COREDUMP_USER_UNIT", "journald.coredump.user_unit"),
+        ("_KERNEL_DEVICE", "journald.kernel.device"), ("_KERNEL_SUBSYSTEM", "journald.kernel.subsystem"),
+        ("_UDEV_SYSNAME", "journald.kernel.device_name"), ("_UDEV_DEVNODE", "journald.kernel.device_node_path"),
+        ("_UDEV_DEVLINK", "journald.kernel.device_symlinks"), ("OBJECT_PID", "journald.object.pid"),
+        ("OBJECT_UID", "journald.object.uid"), ("OBJECT_GID", "journald.object.gid"),
+        ("OBJECT_COMM", "journald.object.process.name"), ("OBJECT_EXE", "journald.object.process.executable"),
+        ("OBJECT_CMDLINE", "journald.object.process.command_line"),
+        ("OBJECT_AUDIT_LOGINUID", "journald.object.audit.login_uid"), ("OBJECT_AUDIT_SESSION", "journald.object.audit.session"),
+        ("OBJECT_SYSTEMD_UNIT", "journald.object.systemd.unit"), ("OBJECT_SYSTEMD_USER_UNIT", "journald.object.systemd.user_unit"),
+        ("OBJECT_SYSTEMD_SESSION", "journald.object.systemd.session"),
+        ("OBJECT_SYSTEMD_OWNER_UID", "journald.object.systemd.owner_uid"), ("CONTAINER_ID", "container.id_truncated"),
+        ("CONTAINER_ID_FULL", "container.id"), ("CONTAINER_NAME", "container.name"), ("CONTAINER_TAG", "container.log.tag"),
+        ("CONTAINER_PARTIAL_MESSAGE", "container.partial"), ("IMAGE_NAME", "container.image.name"),
+    )
+}  # fmt: skip
+#: the trusted journal fields (systemd.journal-fields(7)) the input has no name for: it puts them in ``journald.custom``
+#: as every field it does not know, its leading underscores cut and lower-cased; the others are user fields
+_TRUSTED = frozenset({"SELINUX_CONTEXT", "STREAM_ID", "LINE_BREAK", "NAMESPACE", "RUNTIME_SCOPE", "SOURCE_BOOTTIME_TIMESTAMP",
+                      "AUDIT_TYPE", "AUDIT_TYPE_NAME", "AUDIT_ID", "FSUID"})  # fmt: skip
+
+
+def _trie(paths: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
+    """Paths -> names as nested dicts (a name at each path's end)."""
+    out: dict[str, Any] = {}
+    for path, name in paths:
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = name
+    return out
+
+
+#: :data:`_JOURNAL_FIELDS` as one trie of the document's paths: a field's name at its first path, the name with
+#: a ``+`` before it at the others (taken where the first is not in the document)
+_PATHS = _trie([(path, name if i == 0 else "+" + name) for name, paths in _JOURNAL_FIELDS.items()
+                for i, path in enumerate(paths)])  # fmt: skip
+
+
+def _collect(trie: dict[str, Any], obj: dict[str, Any], fields: dict[str, Any], then: dict[str, Any]) -> None:
+    """The values of ``obj`` at the paths of ``trie`` into ``fields`` by their names (a field's other paths'
+    into ``then``): a walk of the document's own keys (a few a document)."""
+    for key, v in obj.items():
+        node = trie.get(key)
+        if node is None:
+            continue
+        if node.__class__ is dict:
+            if v.__class__ is dict:
+                _collect(node, v, fields, then)
+        elif (v := v if v.__class__ is str else _journal_value(v)) is not None:
+            if node[0] == "+":
+                then[node[1:]] = v
+            else:
+                fields[node] = v
+
+
+def _journald_fields(d: _Journald) -> dict[str, Any]:
+    """A ``journald`` input's document as the journal entry it was: each field :data:`_JOURNAL_FIELDS`
+    names, the ``journald.custom`` ones by their journal names, the message and the time (``@timestamp``,
+    the entry's realtime stamp)."""
+    doc = {"journald": d.journald, "systemd": d.systemd, "syslog": d.syslog, "log": d.log, "process": d.process,
+           "host": d.host, "container": d.container, "message_id": d.message_id}  # fmt: skip
+    fields: dict[str, Any] = {"MESSAGE": d.message}
+    then: dict[str, Any] = {}
+    _collect(_PATHS, doc, fields, then)
+    for name, v in then.items():
+        fields.setdefault(name, v)
+    for key, v in _obj(d.journald.get("custom")).items():
+        name = key.upper()
+        name = "_" + name if name in _TRUSTED or name.startswith("AUDIT_FIELD_") else name
+        if name not in fields and (v := _journal_value(v)) is not None:
+            fields[name] = v
+    at = _micros(d.at_timestamp) if isinstance(d.at_timestamp, str) else None
+    fields["__REALTIME_TIMESTAMP"] = None if at is None else str(at)
+    return fields
+
+
+def _journal_value(v: Any) -> str | list[str] | None:
+    """A journal field's value as ``journalctl -o json`` writes it: text (a number as its digits), a
+    field given more than once as the list of its values; None for anything else."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+        return v
+    return None
 
 
 def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
