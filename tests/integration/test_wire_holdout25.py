@@ -86,7 +86,7 @@ def test_filebeat_filestream_auth_lines_are_authentication(server: Server) -> No
                         "ORDER BY user.name")  # fmt: skip
     assert rows[0][:2] == ["test", "Failure"] and rows[0][2] == "Invalid user test from 10.0.2.2"
     assert rows[1][:2] == ["vagrant", "Success"] and rows[1][2].startswith("Accepted publickey for vagrant")
-    assert server.query("SELECT count(*) FROM base_event WHERE message LIKE '%sshd[34%'")[0][0] == 0
+    assert server.count("base_event", "message LIKE '%sshd[34%'") == 0
 
 
 def test_vector_file_source_events(server: Server) -> None:

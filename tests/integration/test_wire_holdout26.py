@@ -87,7 +87,7 @@ def test_otel_collector_filelog_auth_lines_are_authentication(server: Server) ->
     # Feb 20 08:35:22 slave22 sshd[5774]: Failed password for root from 89.160.20.156 port 29160 ssh2
     # Feb 22 16:45:20 slave22 sshd[2738]: Failed password for root from 202.109.143.106 port 1786 ssh2
     assert rows == [["202.109.143.106", "root", "Failure", "slave22"], ["89.160.20.156", "root", "Failure", "slave22"]]
-    assert server.query("SELECT count(*) FROM base_event WHERE message LIKE '%Failed password for root%'")[0][0] == 0
+    assert server.count("base_event", "message LIKE '%Failed password for root%'") == 0
 
 
 def test_logstash_syslog_input_ecs_event_original(server: Server) -> None:
