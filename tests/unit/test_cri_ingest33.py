@@ -9,6 +9,7 @@ test data); the CRI headers are written as kubelet's ``parseCRILog`` reads them 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -119,3 +120,25 @@ def test_a_container_log_is_detected_once(tmp_path: Path, monkeypatch: pytest.Mo
     app.write_bytes(_cri_file([b"hello from the app"]))
     assert [d.fmt for d in read_documents(str(app), "auto")] == [None]
     assert seen == [b"hello from the app\n", app.read_bytes()]
+
+
+def test_a_tailed_container_log_is_detected_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Session 34: the tailing file source looked for the format of the head as it is before the unwrapped one's.)"""
+    from secpipe import formats
+    from secpipe.sources.tail import FileSource
+
+    seen: list[bytes] = []
+    detect = formats.detect
+
+    def counted(head: bytes, **kw: bool) -> formats.Format | None:
+        seen.append(head)
+        return detect(head, **kw)
+
+    monkeypatch.setattr(formats, "detect", counted)
+    lines = AUDIT.read_bytes().splitlines()[:3]
+    log = tmp_path / "kube-apiserver_kube-system_audit-0123.log"
+    log.write_bytes(_cri_file(lines))
+    src = FileSource("t", [str(log)], "auto", SimpleNamespace(data_dir=tmp_path), poll_seconds=0.05)
+    rec = SimpleNamespace(format=None)
+    assert src._format_for(log.read_bytes(), rec) == "cri:k8s_audit"  # type: ignore[arg-type]
+    assert seen == [b"\n".join(lines) + b"\n"]

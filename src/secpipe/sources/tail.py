@@ -310,12 +310,12 @@ class FileSource:
         if self.fmt != "auto":
             rec.format = self.fmt
         else:
-            found = formats.detect(head)
             if _cri.is_cri(head):  # a node's container log: the format of the lines the pod wrote, where one reads them
                 inner = formats.detect(_cri.unwrap(head[: _cri.whole_lines(head)]))
                 if inner is not None:
                     rec.format = _CRI + inner.name
                     return rec.format
+            found = formats.detect(head)  # (after: a container log read unwrapped is not detected as it is too)
             rec.format = found.name if found is not None else OTLP if otlp_head(head) else SHIPPED if shipped_head(head) else ""
         return rec.format or None
 
