@@ -78,9 +78,8 @@ of its results (:mod:`._sarif_fields`), what their rules say (:mod:`._sarif_rule
 (:mod:`._sarif_notifications`); this module decodes a log and builds each run's findings.
 
 A run's invocations' notifications of level error, and an invocation whose ``executionSuccessful`` is
-false, are **Scan Activity (6007)** events, activity Error, status Failure; those of level warning or note (a file
-parsed in part, a rule skipped) activity Completed, status Success (:mod:`._sarif_notifications`): a run that failed
-does not read as a clean scan, nor one that left files unscanned as a complete one.
+false, are **Scan Activity (6007)** events, activity Error, status Failure (:mod:`._sarif_notifications`): a run that
+failed does not read as a clean scan.
 
 Dead letters: a log whose ``version`` is not 2.1.0 (SARIF 2.0.0 sarif-sdk spec examples, the
 1.0 format) is dead-lettered whole with the reason and how to convert it; so is a result of the
