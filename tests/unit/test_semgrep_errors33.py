@@ -1,6 +1,5 @@
-"""A Semgrep JSON report's ``errors`` are stored, so a scan that failed does not read as a clean one: each error is a
-Scan Activity (6007), activity Error, status Failure, its message, type and code kept (a warning or info: activity
-Completed, status Success, see test_scan_coverage34).
+"""A Semgrep JSON report's ``errors`` are stored, so a scan that failed does not read as a clean one: each is a
+Scan Activity (6007), activity Error, status Failure, its message, type and code kept.
 
 Inputs: two of Semgrep's own e2e snapshots of failed scans (``tests/cases/scanners33``, see SOURCES.md: a rule
 whose pattern does not parse; a rule missing ``severity`` and the configuration error it causes), and errors
@@ -51,13 +50,10 @@ def test_errors_beside_a_match_warnings_and_one_of_the_wrong_shape(tmp_path: Pat
     doc = {"version": "1.90.0", "results": [match], "errors": [partial, "not an error object", info, pattern],
            "paths": {"scanned": ["a.py", "b.sh", "c.js"]}}  # fmt: skip
     d = auto_decoded(json.dumps(doc).encode(), tmp_path, "semgrep")
-    assert d.events == 5  # the match, three errors, the dead letter
+    assert d.events == 3  # the match, the error, the dead letter: a warning or info is no failure of the scan
     assert len(d.dead) == 1 and "a Semgrep error" in d.dead[0].reason
     by_class = conformant_rows(d)
     assert len(by_class["application_security_posture_finding"]) == 1
     scans = by_class["scan_activity"]
-    assert [(r["activity_name"], r["status"], r["status_detail"], r["severity"], r["message"]) for r in scans] == [
-        ("Completed", "Success", "PartialParsing", "Low", "PartialParsing"),
-        ("Completed", "Success", "Timeout", "Informational", "Timeout"),
-        ("Error", "Failure", "PatternParseError", "Medium", "Pattern could not be parsed as Python"),
-    ]
+    assert [(r["status_detail"], r["severity"], r["message"]) for r in scans] == [
+        ("PatternParseError", "Medium", "Pattern could not be parsed as Python")]

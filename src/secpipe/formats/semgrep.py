@@ -32,16 +32,14 @@ The report has no scan time: the receipt time and its label; ``version`` -> ``me
 ``raw_data`` is the match's JSON; its keys other than check_id, path, start and end (``extra``
 whole: metavars, lines, fix, dataflow traces ...) stay in ``unmapped``.
 
-``errors`` (semgrep-interfaces ``semgrep_output_v1.atd``, ``cli_error``) are no findings, but neither a scan that
-failed nor one that left code unscanned may read as a clean one: each is a **Scan Activity (6007)** (:mod:`._scan_errors`,
-which says why), ``message`` its ``message`` (else ``long_msg``, ``short_msg``, its type), ``status_detail`` its type
-(a name, or the name heading a ``[name, details]`` variant: ``PartialParsing``, ``PatternParseError``),
-``status_code`` its ``code``, ``scan.type`` Unknown (the report does not say what started the scan). An error of
-level ``error`` (a rule it could not parse, a configuration it could not load; "always an error") is activity Error,
-status Failure, severity Medium; one of level ``warn`` (a file parsed in part, a timeout on one file: "only an error
-if strict is set") or ``info`` ("nothing may be wrong") is activity Completed, status Success, severity Low /
-Informational: the scan succeeded, and this is what it did not fully read. Its other keys (``rule_id``, ``path``,
-``spans``, ``help`` ...) stay in ``unmapped``, the error's JSON in ``raw_data``.
+``errors`` (a rule Semgrep could not parse, a configuration it could not load: semgrep-interfaces
+``cli_output.atd``, ``cli_error``) are no findings, but a scan that failed must not read as a clean one: each error of
+level ``error`` is a **Scan Activity (6007)** (:mod:`._scan_errors`), activity Error (6), status Failure, severity
+Medium, ``message`` its ``message`` (else ``long_msg``, ``short_msg``, its type), ``status_detail`` its type (a
+name, or the name heading a ``[name, details]`` variant), ``status_code`` its ``code``; ``scan.type`` Unknown (the
+report does not say what started the scan). Its other keys (``rule_id``, ``path``, ``spans``, ``help`` ...) stay in
+``unmapped``, the error's JSON in ``raw_data``. A ``warn`` or ``info`` error (a file parsed in part, a timeout on
+one file) is no failure of the scan and is not stored.
 
 Dead letters: a document that is not a JSON object with a ``results`` list whole; one match or error of the
 wrong shape alone. Recognized by a match's ``check_id``
@@ -83,7 +81,7 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
 )
-from secpipe.formats._scan_errors import is_failure, level_severity, scan_errors
+from secpipe.formats._scan_errors import level_severity, scan_errors
 from secpipe.formats.base import Decoded, base_columns, const, event_uids, int32_or_none, strs, to_batch
 
 
@@ -304,17 +302,16 @@ class Semgrep(ReportFormat):
         """Map each match, then each error; one of the wrong shape is dead-lettered alone."""
         out = self.map_each(report.results, _Match, _MAPPED, "a Semgrep match", source,
                             lambda recs, raws, unmapped: self._batch(recs, raws, unmapped, report.version))
-        if report.errors:
-            out.extend(self.map_each(report.errors, _Error, _ERROR_MAPPED, "a Semgrep error", source,
+        failed = [e for e in report.errors or () if _failed(e)]
+        if failed:
+            out.extend(self.map_each(failed, _Error, _ERROR_MAPPED, "a Semgrep error", source,
                                      lambda recs, raws, unmapped: self._errors(recs, raws, unmapped, report.version)))
         return out
 
     def _errors(self, es: list[_Error], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:
-        """The report's errors as Scan Activity (6007) (:mod:`._scan_errors`): warn and info activity Completed,
-        status Success; error (or any other level, or none: fail closed) activity Error, status Failure."""
+        """The report's errors as Scan Activity (6007), activity Error, status Failure (:mod:`._scan_errors`)."""
         kinds = [_error_type(e.type) for e in es]
         return scan_errors(self.name, self.product, self.vendor, raws, version=version, unmapped=unmapped,
-                           failed=[is_failure(e.level) for e in es],
                            severity=[level_severity(e.level) for e in es], detail=kinds,
                            code=[str(e.code) if isinstance(e.code, int) and not isinstance(e.code, bool) else None
                                  for e in es],
@@ -407,6 +404,23 @@ class Semgrep(ReportFormat):
 
 #: an error's keys placed (the rest stay in ``unmapped``)
 _ERROR_MAPPED = frozenset({"code", "level", "type", "message"})
+
+
+class _Level(msgspec.Struct, gc=False):
+    level: Any = None
+
+
+_LEVEL = msgspec.json.Decoder(_Level)
+
+
+def _failed(raw: msgspec.Raw) -> bool:
+    """Whether an error is a failure of the scan: level error (or none given); a warning or info (a file parsed
+    in part, a timeout on one file) is not. One of the wrong shape is (it is dead-lettered with its reason)."""
+    try:
+        level = _LEVEL.decode(raw).level
+    except msgspec.DecodeError:
+        return True
+    return not isinstance(level, str) or level.lower() == "error"
 
 
 def _error_type(value: Any) -> str | None:
