@@ -51,6 +51,18 @@ def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
     return pc.if_else(pc.fill_null(pc.less_equal(wide, 2_147_483_647), False), wide, pa.scalar(None, _I64)).cast(typ)
 
 
+def _matches(cand: pa.Array, msg: pa.Array, regex: str) -> tuple[pa.Array, pa.Array] | None:
+    """(which messages ``regex`` takes among the candidates ``cand``, its groups for those
+    messages), or None where it takes none (a reader's lines then go on to the next reader)."""
+    if not pc.any(cand).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), regex)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    return hit, got.filter(hit)
+
+
 def _traffic(bytes_out: pa.Array, bytes_in: pa.Array, packets_out: pa.Array, packets_in: pa.Array) -> dict[str, pa.Array]:
     """Network Activity's ``traffic`` of a connection from its bytes and packets each way: the
     initiator's out, the responder's in, and their sums (null where either side is)."""

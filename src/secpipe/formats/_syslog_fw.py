@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast
-from secpipe.formats._syslog_common import _I32, _I64, S, _nil_empty, _number, _object
+from secpipe.formats._syslog_common import _I32, _I64, S, _matches, _nil_empty, _number, _object
 from secpipe.formats._text import group, json_string
 from secpipe.formats.base import const
 
@@ -144,13 +144,9 @@ def _netfilter(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Arr
     if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b" SRC=",)):
         return None
     cand = pc.fill_null(pc.match_substring(msg, "OUT="), False)
-    if not pc.any(cand).as_py():
+    if (found := _matches(cand, msg, _NETFILTER)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _NETFILTER)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
+    hit, got = found
     n = len(got)
     none = pa.scalar(None, S)
     prefix = _nil_empty(pc.utf8_trim(group(got, "prefix"), " :"))
@@ -245,13 +241,9 @@ def _windows_firewall(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | N
     if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b" DROP ", b" ALLOW ", b" OPEN", b" CLOSE ")):
         return None
     cand = pc.fill_null(pc.match_substring_regex(msg, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]"), False)
-    if not pc.any(cand).as_py():
+    if (found := _matches(cand, msg, _WINFW)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _WINFW)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
+    hit, got = found
     none = pa.scalar(None, S)
 
     def given(name: str) -> pa.Array:  # "-" is the log's absent value
@@ -318,13 +310,9 @@ def _sshd_drops(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Ar
     if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"drop connection #",)):
         return None
     cand = pc.fill_null(pc.is_in(app, value_set=_SSHD_APPS), False)
-    if not pc.any(cand).as_py():
+    if (found := _matches(cand, msg, _SSHD_DROP)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _SSHD_DROP)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
+    hit, got = found
     n = len(got)
     src = _ip6_short(group(got, "src"))
     cols = {

@@ -11,7 +11,17 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import captions, nest, objects_where, singleton_list
-from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _nil_empty, _number, _object, _traffic
+from secpipe.formats._syslog_common import (
+    _I32,
+    _I64,
+    S,
+    _is_ip,
+    _matches,
+    _nil_empty,
+    _number,
+    _object,
+    _traffic,
+)
 from secpipe.formats._syslog_fw import (
     _NF_PROTOCOLS,
     _PROTOCOL_NAMES,
@@ -202,13 +212,9 @@ def _ios_acl(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Arr
     if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"ACCESSLOG",)):
         return None
     mine = pc.fill_null(pc.match_substring_regex(msgid, _IOS_ACL_CODE), False)
-    if not pc.any(mine).as_py():
+    if (found := _matches(mine, msg, _IOS_ACL)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(mine, msg, pa.scalar(None, S)), _IOS_ACL)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
+    hit, got = found
     g = {name: _nil_empty(group(got, name)) for name in (
         "acl", "verdict", "proto", "mac", "src", "sport", "nic", "nicmac", "nic2", "dst", "dport", "type", "code", "pkts")}
     n = len(got)

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast
-from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _nil_empty, _number, _object
+from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _matches, _nil_empty, _number, _object
 from secpipe.formats._syslog_header import (
     _own_time,
 )
@@ -211,13 +211,9 @@ def _haproxy_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"] ",)):
         return None
     cand = pc.fill_null(pc.match_substring_regex(msg, r"^\S+:(?:\d{1,5}|-) \[\d\d/"), False)
-    if not pc.any(cand).as_py():
+    if (found := _matches(cand, msg, _HAPROXY)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _HAPROXY)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
+    hit, got = found
     none = pa.scalar(None, S)
     client = group(got, "client")
     is_ip = _is_ip(client)
@@ -277,13 +273,9 @@ def _squid_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"TCP_", b"NONE", b"UDP_")):
         return None
     cand = pc.fill_null(pc.match_substring_regex(msg, r"^ *\d{9,11}\.\d{3} +-?\d+ "), False)
-    if not pc.any(cand).as_py():
+    if (found := _matches(cand, msg, _SQUID)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _SQUID)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got = got.filter(hit)
+    hit, got = found
     none = pa.scalar(None, S)
 
     def given(name: str) -> pa.Array:  # "-" is Squid's absent value
