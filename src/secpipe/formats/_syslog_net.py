@@ -514,14 +514,11 @@ def _meraki_flows(msgid: pa.Array, msg: pa.Array, fmt: pa.Array) -> tuple[pa.Arr
     ``firewall_rule.name``; the NAT translation and ICMP type in ``unmapped.meraki``."""
     if fmt.null_count == len(fmt) or not _fast.contains_any(msg.buffers()[2] or b"", (b"src=",)):
         return None
-    hit = pc.fill_null(pc.and_(pc.equal(fmt, "Cisco Meraki"), pc.is_in(msgid, value_set=_MERAKI_TYPES)), False)
-    if not pc.any(hit).as_py():
+    mine = pc.fill_null(pc.and_(pc.equal(fmt, "Cisco Meraki"), pc.is_in(msgid, value_set=_MERAKI_TYPES)), False)
+    if (found := _matches(mine, msg, _MERAKI_FLOW)) is None:
         return None
-    got = pc.extract_regex(pc.if_else(hit, msg, pa.scalar(None, S)), _MERAKI_FLOW)
-    hit = pc.is_valid(got)
-    if not pc.any(hit).as_py():
-        return None
-    got, kind = got.filter(hit), msgid.filter(hit)
+    hit, got = found
+    kind = msgid.filter(hit)
     none = pa.scalar(None, S)
     said = pc.utf8_lower(pc.coalesce(group(got, "verdict"), _nil_empty(group(got, "pattern"))))
     denied = pc.fill_null(pc.match_substring_regex(said, r"^(?:deny|1 )|\bdeny\b"), False)
