@@ -366,24 +366,62 @@ fn skip_c<const C: bool>(b: &[u8], i: usize, depth: usize) -> R<usize> {
     }
 }
 
-struct Scan<'py> {
+/// A walk's state: the spec values read so far (``slots``, reused from record to record: the
+/// indices set are in ``set``, so only those are cleared, not every one of the ~270) and the
+/// buffer of an escaped string's text.
+struct Scan<'py, 'a> {
     py: Python<'py>,
-    slots: Vec<Option<Bound<'py, PyAny>>>,
+    slots: &'a mut Vec<Option<Py<PyAny>>>,
+    set: &'a mut Vec<u32>,
     text: Vec<u8>,
 }
 
-impl<'py> Scan<'py> {
+/// Every slot ``set`` names back to None (their references released), ``set`` emptied.
+fn clear_slots(py: Python<'_>, slots: &mut [Option<Py<PyAny>>], set: &mut Vec<u32>) {
+    for &k in set.iter() {
+        if let Some(v) = slots.get_mut(k as usize).and_then(Option::take) {
+            drop(v.into_bound(py)); // (a Bound's drop is the plain decref: the GIL is held)
+        }
+    }
+    set.clear();
+}
+
+/// A Python str of the UTF-8 text ``s``; text that is not UTF-8 is irregular (CPython's strict
+/// decoder, the one ``PyString::new`` calls, is the check: no second pass over ``s`` first).
+fn py_str<'py>(py: Python<'py>, s: &[u8]) -> R<Bound<'py, PyAny>> {
+    let n = pyo3::ffi::Py_ssize_t::try_from(s.len()).map_err(|_| Irregular)?;
+    // SAFETY: ``s`` is ``n`` readable bytes; a NULL answer is a set exception, taken here.
+    unsafe {
+        let obj = pyo3::ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), n);
+        if obj.is_null() {
+            drop(PyErr::take(py));
+            return Err(Irregular);
+        }
+        Ok(Bound::from_owned_ptr(py, obj))
+    }
+}
+
+impl<'py> Scan<'py, '_> {
     fn str_at<const C: bool>(&mut self, b: &[u8], i: usize) -> R<(usize, Bound<'py, PyAny>)> {
         let (end, escaped) = string_c::<C>(b, i)?;
         let raw = &b[i + 1..end - 1];
         let s = if escaped {
             self.text.clear();
             unescape(raw, &mut self.text)?;
-            std::str::from_utf8(&self.text).map_err(|_| Irregular)?
+            py_str(self.py, &self.text)?
         } else {
-            std::str::from_utf8(raw).map_err(|_| Irregular)?
+            py_str(self.py, raw)?
         };
-        Ok((end, PyString::new(self.py, s).into_any()))
+        Ok((end, s))
+    }
+
+    /// Spec value ``slot`` is ``v`` (a slot is set once a record: a duplicate field is irregular).
+    #[inline(always)]
+    fn put(&mut self, slot: usize, v: Bound<'py, PyAny>) {
+        match self.slots[slot].replace(v.unbind()) {
+            None => self.set.push(slot as u32),
+            Some(old) => drop(old.into_bound(self.py)),
+        }
     }
 
     /// Read the value at ``i`` into ``node``'s slot (and its children); the index past it.
@@ -395,12 +433,12 @@ impl<'py> Scan<'py> {
         match node.mode {
             STR if c == b'"' => {
                 let (end, s) = self.str_at::<C>(b, i)?;
-                self.slots[node.slot] = Some(s);
+                self.put(node.slot, s);
                 Ok(end)
             }
             ID if c == b'"' => {
                 let (end, s) = self.str_at::<C>(b, i)?;
-                self.slots[node.slot] = Some(s);
+                self.put(node.slot, s);
                 Ok(end)
             }
             ID if c == b'-' || c.is_ascii_digit() => {
@@ -416,12 +454,12 @@ impl<'py> Scan<'py> {
                     return Err(Irregular);
                 }
                 let s = std::str::from_utf8(tok).map_err(|_| Irregular)?;
-                self.slots[node.slot] = Some(PyString::new(self.py, s).into_any());
+                self.put(node.slot, PyString::new(self.py, s).into_any());
                 Ok(end)
             }
             ANY | STR | OBJ_OR_STR if c == b'"' => {
                 let (end, s) = self.str_at::<C>(b, i)?;
-                self.slots[node.slot] = Some(s);
+                self.put(node.slot, s);
                 Ok(end)
             }
             ANY | INT if c == b'-' || c.is_ascii_digit() => {
@@ -433,7 +471,7 @@ impl<'py> Scan<'py> {
                     return Err(Irregular);
                 }
                 let n: i64 = std::str::from_utf8(tok).ok().and_then(|t| t.parse().ok()).ok_or(Irregular)?;
-                self.slots[node.slot] = Some(n.into_pyobject(self.py).map_err(|_| Irregular)?.into_any());
+                self.put(node.slot, n.into_pyobject(self.py).map_err(|_| Irregular)?.into_any());
                 Ok(end)
             }
             COUNT if c == b'[' => {
@@ -450,16 +488,16 @@ impl<'py> Scan<'py> {
                         }
                     }
                 }
-                self.slots[node.slot] = Some(items.into_pyobject(self.py).map_err(|_| Irregular)?.into_any());
+                self.put(node.slot, items.into_pyobject(self.py).map_err(|_| Irregular)?.into_any());
                 Ok(j + 1)
             }
             BOOL | ANY if literal(b, i, b"true") || literal(b, i, b"false") => {
                 let t = c == b't';
-                self.slots[node.slot] = Some(PyBool::new(self.py, t).to_owned().into_any());
+                self.put(node.slot, PyBool::new(self.py, t).to_owned().into_any());
                 Ok(i + if t { 4 } else { 5 })
             }
             OBJ | PRIMARY | OBJ_OR_STR if c == b'{' => {
-                self.slots[node.slot] = Some(PyBool::new(self.py, true).to_owned().into_any());
+                self.put(node.slot, PyBool::new(self.py, true).to_owned().into_any());
                 self.object::<C>(b, i, &node.children, node.filter, depth + 1)
             }
             PRIMARY if c == b'"' => Ok(string_c::<C>(b, i)?.0),
@@ -546,8 +584,12 @@ pub(crate) struct HookScanner {
     /// key, past the value, left out of ``unmapped``), for ``rest`` and ``span``.
     record: Option<(Py<PyBytes>, usize, usize)>,
     entries: Vec<(usize, usize, usize, bool)>,
-    /// The spec values of the last record ``scan_head`` read (``values``, ``slots``, ``when``).
+    /// The spec values of the last record ``scan_head`` read (``values``, ``slots``, ``when``), when
+    /// ``has_last``: one per spec entry, kept from scan to scan (``set``: the indices the last
+    /// walk set, the only ones the next one clears).
     last: Vec<Option<Py<PyAny>>>,
+    set: Vec<u32>,
+    has_last: bool,
     /// What the uid hash takes before each record, and whether two records are hashed at once
     /// (``sha_x2``: this CPU has SHA-NI) for a deferred scan.
     prefix: Vec<u8>,
@@ -573,7 +615,9 @@ impl HookScanner {
             stamp: 0,
             record: None,
             entries: Vec::new(),
-            last: Vec::new(),
+            last: std::iter::repeat_with(|| None).take(spec.len()).collect(),
+            set: Vec::new(),
+            has_last: false,
             prefix: prefix.to_vec(),
             x2: prefix.len() < 64 && sha_x2::available(),
             pending: None,
@@ -714,12 +758,13 @@ impl HookScanner {
 
     /// Every spec value of the last record ``scan_head`` read: ``scan``'s values tuple.
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.slots(py, 0, self.last.len())
+        self.slots(py, 0, self.held().len())
     }
 
     /// The spec values ``start..stop`` of the last record ``scan_head`` read.
     fn slots<'py>(&self, py: Python<'py>, start: usize, stop: usize) -> PyResult<Bound<'py, PyTuple>> {
-        let got = self.last.get(start..stop.min(self.last.len())).unwrap_or(&[]);
+        let held = self.held();
+        let got = held.get(start..stop.min(held.len())).unwrap_or(&[]);
         PyTuple::new(py, got.iter().map(|s| s.as_ref().map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone())))
     }
 
@@ -731,11 +776,12 @@ impl HookScanner {
     /// (``first_time`` of ``slots(slot + 1, slot + 4)``).
     fn when<'py>(&self, py: Python<'py>, slot: usize) -> PyResult<Bound<'py, PyAny>> {
         let none = py.None().into_bound(py);
-        if self.last.get(slot).is_none_or(Option::is_none) {
+        let held = self.held();
+        if held.get(slot).is_none_or(Option::is_none) {
             return Ok(none);
         }
         // the first set one decides
-        let Some(v) = self.last.get(slot + 1..slot + 4).unwrap_or(&[]).iter().flatten().next() else {
+        let Some(v) = held.get(slot + 1..slot + 4).unwrap_or(&[]).iter().flatten().next() else {
             return Ok(none);
         };
         let parsed = v.bind(py).cast::<PyString>().ok().and_then(|s| s.to_str().ok()).and_then(|t| iso_seconds(t.as_bytes()));
@@ -827,6 +873,11 @@ impl HookScanner {
 }
 
 impl HookScanner {
+    /// The spec values of the last record ``scan_head`` read (none after an irregular one).
+    fn held(&self) -> &[Option<Py<PyAny>>] {
+        if self.has_last { &self.last } else { &[] }
+    }
+
     /// ``scan_head`` (``C``: ``scan_checked``) of ``doc[start:end]``.
     /// ``open``: the record is the line at ``start`` (``walk``).
     #[allow(clippy::too_many_arguments)]
@@ -835,8 +886,16 @@ impl HookScanner {
         if start > end || end > doc.as_bytes().len() {
             return Err(PyValueError::new_err("record span out of the document"));
         }
-        self.last.clear();
-        let Some((names, rest, digest, slots)) = self.walk::<C>(py, doc, start, end, !defer, open)? else {
+        // the last record's values released (only the slots it set), the buffer walked into again
+        self.has_last = false;
+        let (mut slots, mut set) = (std::mem::take(&mut self.last), std::mem::take(&mut self.set));
+        clear_slots(py, &mut slots, &mut set);
+        let got = self.walk::<C>(py, doc, start, end, !defer, open, &mut slots, &mut set);
+        if !matches!(got, Ok(Some(_))) {
+            clear_slots(py, &mut slots, &mut set); // an irregular record leaves no values
+        }
+        (self.last, self.set) = (slots, set);
+        let Some((names, rest, digest)) = got? else {
             return Ok(None);
         };
         let digest = match digest {
@@ -847,8 +906,8 @@ impl HookScanner {
                 py.None().into_bound(py)
             }
         };
-        let values = PyTuple::new(py, slots.iter().take(head).map(|s| s.clone().unwrap_or_else(|| py.None().into_bound(py))))?;
-        self.last = slots.into_iter().map(|s| s.map(Bound::unbind)).collect();
+        let values = PyTuple::new(py, self.last.iter().take(head).map(|s| s.as_ref().map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone())))?;
+        self.has_last = true;
         Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest, values.into_any()])?))
     }
 
@@ -875,7 +934,8 @@ impl HookScanner {
 
     /// ``scan`` of ``record[start:end]`` (the caller checked the span).
     fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some((names, rest, Some(digest), slots)) = self.walk::<false>(py, record, start, end, true, false)? else {
+        let (mut slots, mut set) = (std::iter::repeat_with(|| None).take(self.slots).collect(), Vec::new());
+        let Some((names, rest, Some(digest))) = self.walk::<false>(py, record, start, end, true, false, &mut slots, &mut set)? else {
             return Ok(None);
         };
         // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
@@ -886,7 +946,7 @@ impl HookScanner {
             }
             let t = Bound::from_owned_ptr(py, t);
             for (k, slot) in slots.into_iter().enumerate() {
-                let item = slot.unwrap_or_else(|| py.None().into_bound(py)).into_ptr();
+                let item = slot.map_or_else(|| py.None().into_bound(py), |v| v.into_bound(py)).into_ptr();
                 if pyo3::ffi::PyTuple_SetItem(t.as_ptr(), k as pyo3::ffi::Py_ssize_t, item) != 0 {
                     return Err(PyErr::fetch(py));
                 }
@@ -900,16 +960,17 @@ impl HookScanner {
     /// values), or None for an irregular record. ``open``: the record is the line starting at
     /// ``start`` (``end`` is not read): it ends where its object does, and the line must end there
     /// (``line_space`` then a newline or the end of ``record``); ``self.record`` then holds its end.
-    #[allow(clippy::type_complexity)]
-    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool, open: bool)
-        -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>, Vec<Option<Bound<'py, PyAny>>>)>> {
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool, open: bool,
+                                slots: &mut Vec<Option<Py<PyAny>>>, set: &mut Vec<u32>)
+        -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
         }
         self.stamp += 1;
         self.record = None;
         self.entries.clear();
-        let mut scan = Scan { py, slots: vec![None; self.slots], text: Vec::new() };
+        let mut scan = Scan { py, slots, set, text: Vec::new() };
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         let data = record.as_bytes();
         let b = &data[start..if open { data.len() } else { end }];
@@ -935,12 +996,12 @@ impl HookScanner {
             Some(rest) => rest.into_any(),
             None => py.None().into_bound(py),
         };
-        Ok(Some((PyTuple::new(py, names)?, rest, digest, scan.slots)))
+        Ok(Some((PyTuple::new(py, names)?, rest, digest)))
     }
 
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries; the index just
     /// past its closing brace (the caller checks what follows).
-    fn top<'py, const C: bool>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<usize> {
+    fn top<'py, const C: bool>(&mut self, b: &[u8], scan: &mut Scan<'py, '_>, names: &mut Vec<Bound<'py, PyString>>) -> R<usize> {
         if at(b, 0)? != b'{' {
             return Err(Irregular);
         }

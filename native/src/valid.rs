@@ -49,6 +49,7 @@ fn specials16(_b: &[u8], _j: usize) -> Option<u32> {
 }
 
 /// Index just past the valid string starting at ``i`` (an opening quote).
+#[inline(always)]
 pub(crate) fn string(b: &[u8], i: usize) -> R<usize> {
     Ok(string_escaped(b, i)?.0)
 }
@@ -195,10 +196,39 @@ fn key(b: &[u8], i: usize) -> R<usize> {
 }
 
 /// Index just past the valid compact JSON value starting at ``i``.
+///
+/// Inlined where it is called: a string (most values a walk passes over: a webhook's are) or a
+/// scalar is checked there with no call, and only a container goes to ``nested`` (its stack of open
+/// containers set up once a container, not once a value).
+#[inline(always)]
 pub(crate) fn value(b: &[u8], i: usize) -> R<usize> {
-    // the open containers as bits (set: an object), ``depth`` of them: no allocation a value
+    match at(b, i)? {
+        b'"' => string(b, i),
+        b'{' | b'[' => nested(b, i),
+        _ => scalar(b, i),
+    }
+}
+
+/// Index just past the number or literal (``true``, ``false``, ``null``) at ``i``.
+#[inline(always)]
+fn scalar(b: &[u8], i: usize) -> R<usize> {
+    match at(b, i)? {
+        b't' if b.get(i..i + 4) == Some(b"true") => Ok(i + 4),
+        b'f' if b.get(i..i + 5) == Some(b"false") => Ok(i + 5),
+        b'n' if b.get(i..i + 4) == Some(b"null") => Ok(i + 4),
+        b'-' | b'0'..=b'9' => number(b, i),
+        _ => Err(Irregular),
+    }
+}
+
+/// ``value`` of the object or array at ``i``.
+#[inline(never)]
+fn nested(b: &[u8], i: usize) -> R<usize> {
+    // the open containers as bits (set: an object), ``depth`` of them: no allocation a value;
+    // ``object``: whether the innermost one is an object (its bit, kept at hand)
     let mut open = [0u64; MAX_DEPTH / 64];
     let mut depth = 0usize;
+    let mut object = false;
     let mut j = i;
     loop {
         // a value starts at j
@@ -212,44 +242,39 @@ pub(crate) fn value(b: &[u8], i: usize) -> R<usize> {
                         return Err(Irregular);
                     }
                     let (word, bit) = (depth / 64, 1u64 << (depth % 64));
-                    if c == b'{' {
+                    object = c == b'{';
+                    if object {
                         open[word] |= bit;
                     } else {
                         open[word] &= !bit;
                     }
                     depth += 1;
-                    j = if c == b'{' { key(b, j + 1)? } else { j + 1 };
+                    j = if object { key(b, j + 1)? } else { j + 1 };
                     continue;
                 }
             }
             b'"' => j = string(b, j)?,
-            b't' if b.get(j..j + 4) == Some(b"true") => j += 4,
-            b'f' if b.get(j..j + 5) == Some(b"false") => j += 5,
-            b'n' if b.get(j..j + 4) == Some(b"null") => j += 4,
-            b'-' | b'0'..=b'9' => j = number(b, j)?,
-            _ => return Err(Irregular),
+            _ => j = scalar(b, j)?,
         }
         // a value ended at j: close containers until the next value starts
         loop {
             if depth == 0 {
                 return Ok(j);
             }
-            let top = depth - 1;
-            let object = open[top / 64] & (1u64 << (top % 64)) != 0;
             match at(b, j)? {
                 b',' => {
                     j = if object { key(b, j + 1)? } else { j + 1 };
                     break;
                 }
-                b'}' if object => {
-                    depth = top;
-                    j += 1;
-                }
-                b']' if !object => {
-                    depth = top;
-                    j += 1;
-                }
+                b'}' if object => {}
+                b']' if !object => {}
                 _ => return Err(Irregular),
+            }
+            depth -= 1;
+            j += 1;
+            if depth > 0 {
+                let top = depth - 1;
+                object = open[top / 64] & (1u64 << (top % 64)) != 0;
             }
         }
     }
