@@ -325,9 +325,10 @@ def split_lines(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
-#: what msgspec raises for input it cannot read: malformed JSON, or nesting deeper than the
-#: interpreter's recursion limit (RecursionError; a document must never crash the ingest)
-UNREADABLE = (msgspec.DecodeError, RecursionError)
+#: what msgspec raises for input it cannot read: malformed JSON, nesting deeper than the
+#: interpreter's recursion limit (RecursionError), or a string that is not UTF-8 where msgspec
+#: decodes it to a Python str (UnicodeDecodeError: ``{"title": "caf\xc0"}``); a document must never crash the ingest
+UNREADABLE = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 
 
 def _compact(data: bytes) -> bytes:
