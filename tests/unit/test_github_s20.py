@@ -5,9 +5,10 @@ The contracts (``formats/_cicd.py``, ``formats/github.py``):
   ``_cicd.checked_strings`` of values of 1 KiB or more on average (``unmapped`` of webhooks) give the
   column ``base.string_column(values, checked=True)`` gives, nulls included; only the allocator of
   its bytes differs (the system one, whose freed pages the next batch reuses).
-- ``github._lean_view``, the typed view a payload mapped from its view gets, is ``_scan_view``'s
-  with the main objects of the generically mapped types (``_Primary`` fields) left None, built from
-  the spec values before them; no route that maps from the typed view reads those fields.
+- the typed view a payload mapped from its view gets (``_github_scan.view_of``, session 34; the lean
+  view before) is ``_scan_view``'s with the main objects of the generically mapped types (``_Primary``
+  fields) left None, and every field its mapping does not read; no route that maps from the typed view
+  reads those fields.
 """
 
 from __future__ import annotations
@@ -80,22 +81,50 @@ def test_copied_strings_bytes_do_not_come_from_arrows_default_pool() -> None:
 
 @pytest.mark.skipif(not PAYLOADS, reason="octokit corpus not found")
 @pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
-def test_lean_view_is_the_scanned_view_without_main_objects() -> None:
+def test_view_of_is_the_scanned_view_with_the_fields_read() -> None:
+    """(Session 34: ``_github_scan.view_of`` took the lean view's place.) The view a mapping gets is
+    ``_scan_view``'s with only the head's objects and the fields its mapping reads set, the others None."""
     scanner = github._scanner()
     if scanner is None:
         pytest.skip("no native extension")
-    primary = {name: None for name in github._TYPED_PRIMARY}
+    head = {p.split(".", 1)[0] for p, _ in m.SCAN_HEAD}
     compared = 0
     for p in PAYLOADS:
         raw = json.dumps(p, separators=(",", ":")).encode()
         got = scanner.scan_head(raw, 0, len(raw), github._HEAD)
         if got is None:
             continue
-        lean = github._lean_view(scanner.slots(0, github._LEAN))
-        full = _github_scan._scan_view(scanner.values())
-        assert lean == msgspec.structs.replace(full, **primary)  # (full is msgspec's view: test_github_scan)
+        full = _github_scan._scan_view(scanner.values())  # (msgspec's view: test_github_scan)
+        for fields in {(), *m.VIEW_READS.values()}:
+            view = _github_scan.view_of(scanner, got[3], fields)
+            left = {f: None for f in github._Hook.__struct_fields__ if f not in head and f not in fields}
+            assert view == msgspec.structs.replace(full, **left), fields
         compared += 1
     assert compared > len(PAYLOADS) // 2
+
+
+@pytest.mark.skipif(not PAYLOADS, reason="octokit corpus not found")
+@pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
+def test_each_mapping_reads_no_field_beyond_its_view_reads() -> None:
+    """Every event type's mapping gives the same row, time and activity from ``view_of``'s view (its
+    ``m.VIEW_READS``) as from the whole scanned view, on every payload of the corpus (each taken as each type)."""
+    scanner = github._scanner()
+    if scanner is None:
+        pytest.skip("no native extension")
+    for p in PAYLOADS:
+        raw = json.dumps(p, separators=(",", ":")).encode()
+        got = scanner.scan_head(raw, 0, len(raw), github._HEAD)
+        if got is None:
+            continue
+        keys, rest, _, v = got
+        full = _github_scan._scan_view(scanner.values())
+        if p.get("alert") is not None:
+            full.alert = github._ALERT.decode(json.dumps(p["alert"]))
+        top = _github_scan._ScannedTop(scanner, raw, frozenset(keys), rest)
+        for event in [*m._MAPPERS, "installation", "star"]:
+            view = _github_scan.view_of(scanner, v, m.VIEW_READS.get(event, ()))
+            view.alert = full.alert
+            assert m.map_hook(event, view, top) == m.map_hook(event, full, top), event  # type: ignore[arg-type]
 
 
 def test_no_route_mapped_from_the_typed_view_reads_a_main_object() -> None:
@@ -173,3 +202,24 @@ def test_repository_time_read_from_the_view(native: bool, monkeypatch: pytest.Mo
         assert github._primary_time("repository", top, hook) == want, p["repository"].get("updated_at")
         got = fmt.decode(raw, "http:/github/webhook;github-event=repository")
         assert not got.dead
+
+
+@pytest.mark.skipif(not PAYLOADS, reason="octokit corpus not found")
+@pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
+def test_alert_payload_of_another_shape_gets_the_fields_its_type_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ``alert`` payload's event type is known only once its alert is decoded (or from the header): the view is
+    then built with the fields that type's mapping reads (a pull request's, a workflow run's beside the alert)."""
+    from tests.unit.native_support import assert_same_decoded, native_mode
+
+    alerts = [p for p in PAYLOADS if isinstance(p.get("alert"), dict)][:6]
+    others = {k: p[k] for p in PAYLOADS for k in ("pull_request", "workflow_run", "deployment_status", "team") if k in p}
+    lines = [json.dumps({**a, k: v}, separators=(",", ":")).encode() for a in alerts for k, v in others.items()]
+    docs = [("file", b"\n".join(lines)), ("x;github-event=pull_request", b"\n".join(lines)),
+            ("x;github-event=dependabot_alert", b"\n".join(lines))]  # fmt: skip
+    fmt = github.GitHub()
+    with native_mode(monkeypatch, True):
+        native = [fmt.decode(d, src) for src, d in docs]
+    with native_mode(monkeypatch, False):
+        reference = [fmt.decode(d, src) for src, d in docs]
+    for (src, _), a, b in zip(docs, native, reference, strict=True):
+        assert_same_decoded(a, b, src)

@@ -433,10 +433,11 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
     return "vulnerability_finding", row, when, act, c.SEVERITY.get((level or "").lower(), 0)
 
 
+#: the event types :func:`_pull_request` maps (also from the native scan: :func:`pull_request_scanned`)
+PR_EVENTS = ("pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread")
 _MAPPERS = {
     "push": _push,
-    "pull_request": _pull_request, "pull_request_review": _pull_request, "pull_request_review_comment": _pull_request,
-    "pull_request_review_thread": _pull_request,
+    **dict.fromkeys(PR_EVENTS, _pull_request),
     "workflow_run": _run, "workflow_job": _run,
     "deployment": _deployment, "deployment_status": _deployment,
     "repository": _entity, "branch_protection_rule": _entity,
@@ -464,6 +465,20 @@ def _safe(mapper: Any) -> Any:
 
 
 _MAPPERS = {k: _safe(v) for k, v in _MAPPERS.items()}
+
+#: the typed view's fields each mapping reads (with :func:`_safe`) beyond ``SCAN_HEAD``'s objects (sender, action,
+#: repository, organization, installation: all that :func:`map_hook`, :func:`_generic_hook` and the caller's
+#: ``_primary_time`` read); an alert's ``alert`` is decoded by the caller. A view built from the native scan needs
+#: no other field (``_github_scan.view_of``)
+VIEW_READS: dict[str, tuple[str, ...]] = {
+    "push": ("ref", "after", "created", "deleted", "forced", "pusher", "commits", "head_commit"),
+    **dict.fromkeys(PR_EVENTS, ("pull_request",)),
+    "workflow_run": ("workflow_run", "workflow"), "workflow_job": ("workflow_job", "workflow"),
+    "deployment": ("deployment", "deployment_status"), "deployment_status": ("deployment", "deployment_status"),
+    "repository": ("rule",), "branch_protection_rule": ("rule",),
+    "member": ("member", "changes"),
+    **dict.fromkeys(("organization", "team", "membership", "team_add"), ("team", "member", "membership", "invitation")),
+}  # fmt: skip
 
 # --- audit log ------------------------------------------------------------------------
 
@@ -641,21 +656,28 @@ _RESOURCES_MAX = 4096
 _NONE = object()
 
 
+def _scanned_repo(r_id: str | None, r_name: str | None, r_full: str | None, r_private: bool | None, r_vis: str | None,
+                  owner: Any, owner_login: str | None) -> dict[str, Any] | None:  # fmt: skip
+    """:func:`_repo_resource` of a repository object from a native scan's values (ids as their text)."""
+    name = r_full or r_name
+    if name is None and r_id is None:
+        return None
+    item: dict[str, Any] = {"type": "repository", "name": name or None, "uid": r_id or None}
+    labels = [x for x in (r_vis, "private" if r_private else None) if x]
+    if labels:
+        item["labels"] = labels
+    if owner is not None:
+        item["owner"] = {"name": owner_login}
+    return item
+
+
 def _scanned_resources(r: Any, r_id: str | None, r_name: str | None, r_full: str | None, r_private: bool | None,
                        r_vis: str | None, owner: Any, owner_login: str | None, o: Any, o_login: str | None,
                        o_id: str | None) -> list[dict[str, Any]] | None:  # fmt: skip
     """:func:`_generic_hook`'s ``resources`` from a native scan's values: the repository, the organization."""
     items = []
-    if r is not None:
-        name = r_full or r_name
-        if name is not None or r_id is not None:
-            item: dict[str, Any] = {"type": "repository", "name": name or None, "uid": r_id or None}
-            labels = [x for x in (r_vis, "private" if r_private else None) if x]
-            if labels:
-                item["labels"] = labels
-            if owner is not None:
-                item["owner"] = {"name": owner_login}
-            items.append(item)
+    if r is not None and (item := _scanned_repo(r_id, r_name, r_full, r_private, r_vis, owner, owner_login)) is not None:
+        items.append(item)
     if o is not None and (o_login is not None or o_id is not None):
         items.append({"type": "organization", "name": o_login or None, "uid": o_id or None})
     return items or None
@@ -667,15 +689,21 @@ def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple
     The row but ``unmapped`` depends only on the event type and the values ``_TEMPLATE_KEY`` picks
     (sender, action, repository, organization), which repeat: it is made once for them (at most
     ``_TEMPLATES_MAX`` kept, then cleared) and copied (rows are not mutated once made)."""
+    got = _template(event, v)
+    row = got[0].copy()
+    row["unmapped"] = rest
+    return row, got[1]
+
+
+def _template(event: str, v: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
+    """:func:`_generic_template` of ``event`` and these values, made once (``_TEMPLATES``)."""
     key = (event, _TEMPLATE_KEY(v))
     got = _TEMPLATES.get(key)
     if got is None:
         if len(_TEMPLATES) >= _TEMPLATES_MAX:
             _TEMPLATES.clear()
         got = _TEMPLATES[key] = _generic_template(event, v)
-    row = got[0].copy()
-    row["unmapped"] = rest
-    return row, got[1]
+    return got
 
 
 #: the values of ``SCAN_HEAD`` a generic row is made of (not the sender's name and email, the
@@ -703,3 +731,47 @@ def _generic_template(event: str, v: tuple[Any, ...]) -> tuple[dict[str, Any], i
     if o is not None:
         row["metadata.tenant_uid"] = o_login or None
     return row, _generic_tail(row, event, action)
+
+
+# --- pull requests from the native scan -----------------------------------------------
+
+#: what the native scan reads of ``pull_request`` (its spec range, in this order: ``_github_scan`` checks it)
+PR_SCAN = ("pull_request", "pull_request.id", "pull_request.number", "pull_request.title", "pull_request.state",
+           "pull_request.merged", "pull_request.html_url", "pull_request.created_at", "pull_request.updated_at",
+           "pull_request.head", "pull_request.head.ref", "pull_request.head.sha", "pull_request.base",
+           "pull_request.base.ref", "pull_request.base.sha")  # fmt: skip
+#: a pull request payload's ``resources`` by the values it is made of (the repository's, the pull request's): a
+#: pull request has many events (synchronize, labeled, review_requested ...), so one list serves several payloads
+_PR_RESOURCES: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_PR_KEY = operator.itemgetter(1, 2, 3, 4, 5, 6, 9, 10, 12, 13)
+_REPO_KEY = operator.itemgetter(8, 9, 10, 11, 12, 14, 15)
+
+
+def pull_request_scanned(event: str, v: tuple[Any, ...], p: tuple[Any, ...],
+                         unmapped: bytes | None) -> tuple[dict[str, Any], int, int] | None:  # fmt: skip
+    """:func:`map_hook`'s row, time and activity of a pull_request* payload (:func:`_pull_request`) from a native
+    scan: ``v`` the ``SCAN_HEAD`` values, ``p`` the ``PR_SCAN`` ones, ``unmapped`` the top-level entries but the
+    common ones and ``number``. The row is :func:`generic_scanned`'s (same keys in the same order) with the
+    repository and the pull request as ``resources``. None when the payload has no ``pull_request`` object, or none
+    of its times is readable (the caller maps its typed view: the generic mapping, or the main object read again)."""
+    if not p[0]:
+        return None
+    when = c.first_time(p[8], p[7])
+    if when is None:
+        return None
+    r = _REPO_KEY(v) if v[7] else None
+    key = (r, _PR_KEY(p))
+    items = _PR_RESOURCES.get(key)
+    if items is None:
+        if len(_PR_RESOURCES) >= _RESOURCES_MAX:
+            _PR_RESOURCES.clear()
+        repo = None if r is None else _scanned_repo(*r)
+        data = c.json_or_none({"state": p[4], "merged": p[5], "head": p[10] if p[9] else None,
+                               "base": p[13] if p[12] else None, "url": p[6]})  # fmt: skip
+        pr = {"type": "pull_request", "name": f"#{p[2]} {p[3]}", "uid": p[1] or None, "data": data}
+        items = _PR_RESOURCES[key] = [repo, pr] if repo else [pr]
+    row = _template(event, v)[0].copy()
+    row["resources"] = items
+    row["unmapped"] = unmapped
+    action = v[ACTION]
+    return row, when, 1 if action in ("opened", "reopened") else c.verb_activity(action, 3)

@@ -12,8 +12,9 @@ found by it too (``scan_line``: the walk ends where a line's object does; no pas
 for the lines' bounds first).
 
 :mod:`secpipe.formats.github` maps a generically mapped type straight from the scan's values
-(``_github_map.generic_scanned``); the other types get the typed view built from them
-(:func:`_lean_view`) and run their mapping, whose ``unmapped`` comes from the scan's spans
+(``_github_map.generic_scanned``), a pull request's from the scan's values of ``pull_request``
+(``_github_map.pull_request_scanned``); the other types get the typed view of the fields their mapping reads
+built from them (:func:`view_of`) and run their mapping, whose ``unmapped`` comes from the scan's spans
 (:class:`_ScannedTop`). No payload is then read by msgspec but alerts (their view has lists of
 structs and floats the scan does not read), records the scan declines (a duplicate or escaped key, a
 value of another type than the view's, surrogate escapes, deep nesting: it decides nothing msgspec
@@ -30,9 +31,9 @@ Arrow ~2.5). Payloads of the generically mapped types take 17.5 us (8.3 KB on av
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
-from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
@@ -119,24 +120,11 @@ def _scan_plan() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]
     return spec, args, frozenset(unchecked)
 
 
-def _build_source(args: dict[str, str], left_out: AbstractSet[str] = frozenset()) -> str:
+def _build_source(args: dict[str, str]) -> str:
     """Source of a builder of the typed view from the scan's values: each ``_Hook`` field from
-    its expression in ``args``, None for the others and for those ``left_out``."""
-    body = ", ".join("None" if f in left_out else args.get(f, "None") for f in _Hook.__struct_fields__)
+    its expression in ``args``, None for the others."""
+    body = ", ".join(args.get(f, "None") for f in _Hook.__struct_fields__)
     return f"def build(v):\n    return _Hook({body})\n"
-
-
-def _lean_plan(spec: list[tuple[str, str]], args: dict[str, str]) -> tuple[str, int]:
-    """(source of :func:`_scan_view`'s builder without the main objects of the generically mapped
-    types, the number of spec values it reads): a payload mapped from its typed view is of a type
-    with a mapping of its own, or of one whose main object is no ``_Primary`` field (see
-    :func:`_route`), so no mapping reads those fields; they come last in the spec, and this view
-    takes the values before them alone (``HookScanner.slots``), a third fewer."""
-    first = min(n for n, (_, mode) in enumerate(spec) if mode == "P")
-    assert all(k.split(".", 1)[0] in _TYPED_PRIMARY for k, _ in spec[first:]), "the main objects come last"
-    src = _build_source(args, _TYPED_PRIMARY)
-    assert all(int(k) < first for k in re.findall(r"v\[(\d+)\]", src)), "the lean view reads no main object's values"
-    return src, first
 
 
 def _builder(source: str) -> Any:
@@ -150,10 +138,47 @@ def _builder(source: str) -> Any:
 _SCAN_SPEC, _SCAN_ARGS, _SCAN_UNCHECKED = _scan_plan()
 _HEAD = len(m.SCAN_HEAD)  # the values ``HookScanner.scan_head`` returns (the rest stay with the scanner)
 _scan_view = _builder(_build_source(_SCAN_ARGS))
-_LEAN_BUILD, _LEAN = _lean_plan(_SCAN_SPEC, _SCAN_ARGS)
-_lean_view = _builder(_LEAN_BUILD)  # the typed view a mapping reads: _scan_view but the _Primary fields None
 #: spec index of each main object (its times follow it)
 _TIME_SLOT = {k: n for n, (k, mode) in enumerate(_SCAN_SPEC) if mode == "P"}
+#: spec values ``start..stop`` of each top-level field of the typed view the scan reads
+_FIELD_SLOTS = {name: (n, n + sum(1 for k, _ in _SCAN_SPEC[n:] if k == name or k.startswith(name + ".")))
+                for n, (name, _) in enumerate(_SCAN_SPEC) if "." not in name}  # fmt: skip
+_HEAD_FIELDS = frozenset(p.split(".", 1)[0] for p, _ in m.SCAN_HEAD)
+
+
+@functools.cache
+def _view_plan(fields: tuple[str, ...]) -> tuple[int, int, Any]:
+    """(start, stop, builder) of :func:`view_of`: the builder makes the typed view with the head's objects from the
+    values ``v`` of ``scan_head`` and ``fields`` from the spec values ``start..stop`` (``w``), every other field None
+    (made once for each set of fields: a few event types' mappings)."""
+    start = min((_FIELD_SLOTS[f][0] for f in fields), default=0)
+    stop = max((_FIELD_SLOTS[f][1] for f in fields), default=0)
+    body = []
+    for f in _Hook.__struct_fields__:
+        if f in _HEAD_FIELDS:
+            body.append(_SCAN_ARGS[f])
+        elif f in fields:
+            body.append(re.sub(r"v\[(\d+)\]", lambda x: f"w[{int(x.group(1)) - start}]", _SCAN_ARGS[f]))
+        else:
+            body.append("None")
+    src = f"def build(v, w):\n    return _Hook({', '.join(body)})\n"
+    assert all(int(k) < _HEAD for k in re.findall(r"\bv\[(\d+)\]", src)), "the head's objects are read from scan_head's values"
+    return start, stop, _builder(src)
+
+
+def view_of(scanner: Any, v: tuple[Any, ...], fields: tuple[str, ...]) -> _Hook:
+    """The typed view of the payload ``scanner`` read last (``_scan_view``'s), but only the head's objects and
+    ``fields`` set, the others None (``m.VIEW_READS``: what its mapping reads; a payload mapped from its view is of
+    a type with a mapping of its own, or one whose main object is no ``_Primary`` field, see ``github._route``): the
+    spec values of those fields alone are taken from the scanner (a tuple of a few, not ~190), and only their
+    structs made."""
+    start, stop, build = _view_plan(fields)
+    return build(v, scanner.slots(start, stop) if stop > start else ())  # type: ignore[no-any-return]
+
+
+#: spec range of ``pull_request`` (``m.PR_SCAN``: what ``m.pull_request_scanned`` reads)
+_PR_RANGE = _FIELD_SLOTS["pull_request"]
+assert tuple(k for k, _ in _SCAN_SPEC[slice(*_PR_RANGE)]) == m.PR_SCAN, "m.PR_SCAN is not what the scan reads of pull_request"
 _SCAN_DROP = [k.encode() for k in sorted(m._COMMON)]
 _SCAN_PREFIX = uid_prefix("github")
 
@@ -175,13 +200,13 @@ _SCANNERS = threading.local()
 
 
 class _Probe:
-    """What :func:`infer_event` reads of a typed view, for a payload without ``alert``."""
+    """What :func:`infer_event` reads of a typed view: the action, and the alert (decoded) or None."""
 
     __slots__ = ("action", "alert")
 
-    def __init__(self, action: str | None) -> None:
+    def __init__(self, action: str | None, alert: Any = None) -> None:
         self.action = action
-        self.alert = None
+        self.alert = alert
 
 
 class _ScannedTop:

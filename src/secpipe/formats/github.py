@@ -125,13 +125,13 @@ from secpipe.formats import _github_audit as _audit
 from secpipe.formats import _github_map as m
 from secpipe.formats._github_scan import (
     _HEAD,
-    _LEAN,
+    _PR_RANGE,
     _SCAN_UNCHECKED,
     _TIME_SLOT,
-    _lean_view,
     _Probe,
     _ScannedTop,
     _scanner,
+    view_of,
 )
 from secpipe.formats._github_views import (
     _ALERT,
@@ -768,6 +768,9 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
     return _times_first(t) if t else None
 
 
+_PR_EVENTS = frozenset(m.PR_EVENTS)
+_NUMBER = ["number"]  # the key a pull request mapping places beyond the common ones
+
 #: (key layout, action, event hint) -> how such a payload is mapped (:func:`_route`)
 _ROUTES: dict[tuple[tuple[str, ...], str | None, str | None], tuple[frozenset[str] | None, str, int | None, bool]] = {}
 _CACHE_MAX = 4096
@@ -816,8 +819,9 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
             alert = _ALERT.decode(top.get("alert"))  # type: ignore[arg-type]
         except msgspec.ValidationError:  # the caller's msgspec path (which tries _HookBase then)
             return None
-        view: _HookBase = msgspec.structs.replace(_lean_view(scanner.slots(0, _LEAN)), alert=alert)
-        event = hint or infer_event(keyset, view)
+        event = hint or infer_event(keyset, _Probe(action, alert))  # type: ignore[arg-type]
+        view: _HookBase = view_of(scanner, v, m.VIEW_READS.get(event, ()))  # (the fields its mapping reads)
+        view.alert = alert
         cls, row, when, act, sev = m.map_hook(event, view, top)  # type: ignore[arg-type]
         return cls, row, _primary_time(event, top, view) if when is None else when, act, sev  # type: ignore[arg-type]
     if generic:
@@ -830,8 +834,15 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
                 when = c.first_time(*scanner.slots(slot + 4, slot + 6))
         row, act = m.generic_scanned(event, v, rest)
         return "api_activity", row, when, act, 1
-    hook = _lean_view(scanner.slots(0, _LEAN))
+    if event in _PR_EVENTS:  # the pull request's values alone, no typed view
+        pr = m.pull_request_scanned(event, v, scanner.slots(*_PR_RANGE), scanner.rest(_NUMBER) if "number" in keyset else rest)
+        if pr is not None:
+            return "api_activity", pr[0], pr[1], pr[2], 1
     top = _ScannedTop(scanner, raw, keyset, rest)
+    if event not in m._MAPPERS:  # mapped generically, its time read from the payload (_primary_time)
+        row, act = m.generic_scanned(event, v, rest)
+        return "api_activity", row, _primary_time(event, top, view_of(scanner, v, ())), act, 1  # type: ignore[arg-type]
+    hook = view_of(scanner, v, m.VIEW_READS.get(event, ()))
     cls, row, when, act, sev = m.map_hook(event, hook, top)  # type: ignore[arg-type]
     if when is None:
         when = _primary_time(event, top, hook)  # type: ignore[arg-type]
