@@ -689,20 +689,18 @@ def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple
     The row but ``unmapped`` depends only on the event type and the values ``_TEMPLATE_KEY`` picks
     (sender, action, repository, organization), which repeat: it is made once for them (at most
     ``_TEMPLATES_MAX`` kept, then cleared) and copied (rows are not mutated once made)."""
-    got = _template(event, v)
+    key = (event, _TEMPLATE_KEY(v))
+    got = _TEMPLATES.get(key) or _template(key, v)
     row = got[0].copy()
     row["unmapped"] = rest
     return row, got[1]
 
 
-def _template(event: str, v: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
-    """:func:`_generic_template` of ``event`` and these values, made once (``_TEMPLATES``)."""
-    key = (event, _TEMPLATE_KEY(v))
-    got = _TEMPLATES.get(key)
-    if got is None:
-        if len(_TEMPLATES) >= _TEMPLATES_MAX:
-            _TEMPLATES.clear()
-        got = _TEMPLATES[key] = _generic_template(event, v)
+def _template(key: tuple[str, tuple[Any, ...]], v: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
+    """:func:`_generic_template` of the event ``key[0]`` and the values ``v``, made and kept under ``key``."""
+    if len(_TEMPLATES) >= _TEMPLATES_MAX:
+        _TEMPLATES.clear()
+    got = _TEMPLATES[key] = _generic_template(key[0], v)
     return got
 
 
@@ -760,8 +758,8 @@ def pull_request_scanned(event: str, v: tuple[Any, ...], p: tuple[Any, ...],
     if when is None:
         return None
     r = _REPO_KEY(v) if v[7] else None
-    key = (r, _PR_KEY(p))
-    items = _PR_RESOURCES.get(key)
+    where = (r, _PR_KEY(p))
+    items = _PR_RESOURCES.get(where)
     if items is None:
         if len(_PR_RESOURCES) >= _RESOURCES_MAX:
             _PR_RESOURCES.clear()
@@ -769,8 +767,9 @@ def pull_request_scanned(event: str, v: tuple[Any, ...], p: tuple[Any, ...],
         data = c.json_or_none({"state": p[4], "merged": p[5], "head": p[10] if p[9] else None,
                                "base": p[13] if p[12] else None, "url": p[6]})  # fmt: skip
         pr = {"type": "pull_request", "name": f"#{p[2]} {p[3]}", "uid": p[1] or None, "data": data}
-        items = _PR_RESOURCES[key] = [repo, pr] if repo else [pr]
-    row = _template(event, v)[0].copy()
+        items = _PR_RESOURCES[where] = [repo, pr] if repo else [pr]
+    key = (event, _TEMPLATE_KEY(v))
+    row = (_TEMPLATES.get(key) or _template(key, v))[0].copy()
     row["resources"] = items
     row["unmapped"] = unmapped
     action = v[ACTION]
