@@ -227,19 +227,44 @@ def _object_of(class_name: str, path: str) -> tuple[str, bool]:
 
 
 def _conform_nested(class_name: str, path: str, arr: pa.Array) -> pa.Array:
-    """Check and cast a nested value (struct or list<struct>) given for an object path."""
+    """Check and cast a nested value (struct or list<struct>) given for an object path: ``arr`` itself
+    when that changes nothing (its leaves of OCSF's types, no object without a present field, fields
+    as ``from_arrays`` names them), so a column made right (``_findings.nest``) is not built again."""
     t = arr.type
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
+    if t.id in _LIST_IDS:
         inner = arr.values
-        if pa.types.is_struct(inner.type):
+        if inner.type.id == _STRUCT_ID:
             fixed = _conform_struct(class_name, path, inner)
-            if arr.null_count == 0 and t.id == _LIST_ID:  # no mask: its kernel calls (is_null, invert) spared
+            if t.id != _LIST_ID:  # a large list: made a list (int32 offsets), as from_arrays casts them
+                return pa.ListArray.from_arrays(arr.offsets, fixed, mask=arr.is_null() if arr.null_count else None)
+            if fixed is inner and _plain(t.value_field, "item"):
+                return arr
+            if arr.null_count == 0:
                 return pa.ListArray.from_arrays(arr.offsets, fixed)
-            return pa.ListArray.from_arrays(arr.offsets, fixed, mask=arr.is_null())
+            return _list_of(arr, fixed)
         return _cast(arr, arrow_type(class_name, path))
-    if pa.types.is_struct(t):
+    if t.id == _STRUCT_ID:
         return _conform_struct(class_name, path, arr)
     return _cast(arr, arrow_type(class_name, path))
+
+
+def _plain(f: pa.Field, name: str) -> bool:
+    """Whether ``f`` is the field ``from_arrays`` makes for a child named ``name`` (nullable, no metadata)."""
+    return f.nullable and f.metadata is None and f.name == name
+
+
+def _list_of(arr: pa.Array, values: pa.Array) -> pa.Array:
+    """``arr`` (a list<struct> column) over ``values`` (its values conformed): its offsets and nulls kept, what
+    ``ListArray.from_arrays(arr.offsets, values, mask=arr.is_null())`` gives without the kernel calls
+    of the mask (``is_null``, and the ``invert`` that call makes of it: ~25 us a column whatever its size)."""
+    n = len(arr)
+    offsets = arr.offsets  # the rows' n + 1 offsets into the whole of arr.values (a view: arr.offset on)
+    buf = offsets.buffers()[1]
+    if offsets.offset:
+        buf = buf.slice(offsets.offset * 4)
+    valid = _validity(arr, (n + 7) // 8)
+    return pa.Array.from_buffers(pa.list_(values.type), n, [None if valid is None else pa.py_buffer(valid), buf],
+                                 children=[values])  # fmt: skip
 
 
 def _cast(arr: pa.Array, want: pa.DataType) -> pa.Array:
@@ -248,21 +273,34 @@ def _cast(arr: pa.Array, want: pa.DataType) -> pa.Array:
 
 
 def _conform_struct(class_name: str, path: str, arr: pa.Array) -> pa.Array:
-    fields = []
-    children = []
-    for i in range(arr.type.num_fields):
-        f = arr.type.field(i)
+    """``arr`` (a struct column) with its fields conformed, null where it is or where no field is present
+    (as ``StructArray.from_arrays`` with ``is_null() | ~present`` for a mask gives it, bits and-ed with
+    numpy where that cost three kernel calls); ``arr`` itself when that changes nothing."""
+    t = arr.type
+    names: list[str] = []
+    children: list[pa.Array] = []
+    same = True  # every field conformed to itself, and named as from_arrays names it
+    for i in range(t.num_fields):
+        f = t.field(i)
         child = arr.field(i)
-        children.append(_conform_nested(class_name, f"{path}.{f.name}", child))
-        fields.append(f.name)
-    if arr.null_count == 0:  # valid where some child is present: its bits as the bitmap, no kernel call
-        return _struct(children, fields, len(arr))
-    mask = arr.is_null()
-    bits = _valid_bits(children, len(arr))
-    if bits is not None:
-        absent = pc.invert(pa.BooleanArray.from_buffers(pa.bool_(), len(arr), [None, bits]))
-        mask = pc.or_(mask, absent)
-    return pa.StructArray.from_arrays(children, names=fields, mask=mask)
+        fixed = _conform_nested(class_name, f"{path}.{f.name}", child)
+        same = same and fixed is child and f.nullable and f.metadata is None
+        names.append(f.name)
+        children.append(fixed)
+    n = len(arr)
+    if arr.null_count == 0:  # valid where some child is present: its bits as the bitmap
+        bits = _valid_bits(children, n)
+        if bits is None:
+            return arr if same else pa.StructArray.from_arrays(children, names=names)
+        return _struct_from(children, names, n, bits)
+    own = _validity(arr, (n + 7) // 8)
+    assert own is not None  # (some row is null)
+    present = _bits(children, n)
+    if present is None or _count(np.bitwise_and(own, present), n) == n - arr.null_count:
+        if same:  # every valid row has a present field already
+            return arr
+        return _struct_from(children, names, n, pa.py_buffer(own))
+    return _struct_from(children, names, n, pa.py_buffer(np.bitwise_and(own, present)))
 
 
 _LIST_ID = pa.list_(pa.int8()).id
@@ -274,18 +312,47 @@ def _is_list(t: pa.DataType) -> bool:
     return t.id in _LIST_IDS
 
 
-def _present(arr: pa.Array) -> pa.Array | None:
-    """Rows where ``arr`` carries a value (not null, not an empty list); None when every row does."""
-    if _is_list(arr.type):
-        mask = pc.greater(pc.list_value_length(arr), 0)
-        if arr.null_count:
-            mask = pc.fill_null(mask, False)
-        return None if mask.true_count == len(mask) else mask
-    return arr.is_valid() if arr.null_count else None
+def _validity(arr: pa.Array, nbytes: int) -> np.ndarray | None:
+    """The validity bits of ``arr`` packed from its first row (bit i of byte i // 8, numpy, no kernel
+    call); None when no row is null. Bits past the last row are unspecified (a bitmap's own)."""
+    nulls = arr.null_count
+    if nulls == 0:
+        return None
+    n = len(arr)
+    if nulls == n:  # (a NullArray has no bitmap at all)
+        return np.zeros(nbytes, np.uint8)
+    off = arr.offset
+    buf = arr.buffers()[0]
+    if off & 7 == 0:
+        return np.frombuffer(buf, np.uint8, nbytes, off >> 3)
+    bits = np.unpackbits(np.frombuffer(buf, np.uint8, (off + n + 7) // 8), bitorder="little")
+    return np.packbits(bits[off : off + n], bitorder="little")
 
 
-def _bits(columns: list[pa.Array], n: int, rows: tuple[pa.Array, ...] = ()) -> np.ndarray | None:
-    """Rows where some column is present or some ``rows`` mask is true, as packed bits; None = all.
+def _offsets(arr: pa.Array) -> np.ndarray:
+    """The n + 1 offsets of the rows of a list column, as numpy (a view of its buffer)."""
+    offsets = arr.offsets
+    dtype = np.dtype(np.int32 if arr.type.id == _LIST_ID else np.int64)
+    return np.frombuffer(offsets.buffers()[1], dtype, len(arr) + 1, offsets.offset * dtype.itemsize)
+
+
+def _present(arr: pa.Array) -> np.ndarray | None:
+    """Rows where ``arr`` carries a value (not null, not an empty list), packed as :func:`_validity`
+    packs them; None when every row does. A list's row lengths are read off its offsets (numpy)."""
+    n = len(arr)
+    nbytes = (n + 7) // 8
+    valid = _validity(arr, nbytes)
+    if arr.type.id not in _LIST_IDS:
+        return valid
+    offs = _offsets(arr)
+    rows = offs[1:] > offs[:-1]
+    if valid is not None:
+        rows &= np.unpackbits(valid, count=n, bitorder="little").view(bool)
+    return None if rows.all() else np.packbits(rows, bitorder="little")
+
+
+def _bits(columns: list[pa.Array], n: int, rows: tuple[np.ndarray, ...] = ()) -> np.ndarray | None:
+    """Rows where some column is present or some ``rows`` bits are set, as packed bits; None = all.
 
     Bits are OR-ed as bytes (numpy, no kernel call per column): a column's validity bitmap, or
     for a list its non-empty rows. The common case, a column that is never null, is one look.
@@ -293,6 +360,11 @@ def _bits(columns: list[pa.Array], n: int, rows: tuple[pa.Array, ...] = ()) -> n
     for c in columns:
         if c.null_count == 0 and c.type.id not in _LIST_IDS:
             return None
+    if n == 1:  # one row (a webhook, an alert): a column is present or not, numpy's calls cost more than the looks
+        for c in columns:
+            if c.null_count == 0 and (offs := _offsets(c))[1] > offs[0]:  # (only lists are left non-null)
+                return None
+        return None if any(m[0] & 1 for m in rows) else np.zeros(1, np.uint8)
     nbytes = (n + 7) // 8
     acc = np.zeros(nbytes, np.uint8)
     for c in columns:
@@ -303,17 +375,18 @@ def _bits(columns: list[pa.Array], n: int, rows: tuple[pa.Array, ...] = ()) -> n
             rows = (*rows, p)
         elif c.null_count != n:  # an all-null column adds nothing (a NullArray has no bitmap at all)
             np.bitwise_or(acc, np.frombuffer(c.buffers()[0], np.uint8, nbytes, c.offset >> 3), out=acc)
-    for m in rows:  # boolean masks without nulls: their values are the bits
-        if m.offset & 7:
-            bits = np.packbits(m.to_numpy(zero_copy_only=False), bitorder="little")
-        else:
-            bits = np.frombuffer(m.buffers()[1], np.uint8, nbytes, m.offset >> 3)
-        np.bitwise_or(acc, bits, out=acc)
+    for m in rows:
+        np.bitwise_or(acc, m, out=acc)
     return acc
 
 
 def _count(bits: np.ndarray, n: int) -> int:
-    return int(pa.BooleanArray.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits)]).true_count)
+    """The set bits among the first ``n`` of packed ``bits``."""
+    if n <= 512:  # a Python int's popcount: numpy's reduction costs ~10 us whatever the size
+        return (int.from_bytes(bits[: (n + 7) // 8].tobytes(), "little") & ((1 << n) - 1)).bit_count()
+    full, rest = divmod(n, 8)
+    count = int(np.bitwise_count(bits[:full]).sum())
+    return count + int(bits[full] & ((1 << rest) - 1)).bit_count() if rest else count
 
 
 def _valid_bits(children: list[pa.Array], n: int) -> pa.Buffer | None:
@@ -329,6 +402,11 @@ def _struct(arrays: list[pa.Array], names: list[str], n: int) -> pa.Array:
     bits = _valid_bits(arrays, n)
     if bits is None:
         return pa.StructArray.from_arrays(arrays, names=names)
+    return _struct_from(arrays, names, n, bits)
+
+
+def _struct_from(arrays: list[pa.Array], names: list[str], n: int, bits: pa.Buffer) -> pa.Array:
+    """A struct column of ``arrays`` with validity bitmap ``bits``."""
     t = pa.struct([pa.field(nm, a.type) for nm, a in zip(names, arrays, strict=True)])
     return pa.Array.from_buffers(t, n, [bits], children=arrays)
 
@@ -398,19 +476,33 @@ def _nested_profiles(class_name: str, path: str, t: pa.DataType) -> tuple[tuple[
     return tuple(out)
 
 
-def _rows_with(arr: pa.Array, steps: tuple[str, ...]) -> pa.Array | None:
-    """Rows of ``arr`` (a nested column) where the field at ``steps`` is present; None = all rows."""
-    if _is_list(arr.type) and steps:
-        inner = _rows_with(arr.flatten(), steps)
-        parents = pc.list_parent_indices(arr)
-        hit = parents if inner is None else parents.filter(inner)
-        rows = np.zeros(len(arr), dtype=bool)
-        rows[hit.to_numpy(zero_copy_only=False)] = True
-        return None if rows.all() else from_numpy(rows)
+def _rows_with(arr: pa.Array, steps: tuple[str, ...]) -> np.ndarray | None:
+    """Rows of ``arr`` (a nested column) where the field at ``steps`` is present, packed as
+    :func:`_validity` packs them; None = all rows. Numpy over offsets and bitmaps (no kernel call):
+    a list's row has the field where one of its items has it; a null row (list or object) never has it."""
     if not steps:
         return _present(arr)
-    child = arr.flatten()[arr.type.get_field_index(steps[0])]  # flatten: the parent's nulls carried down
-    return _rows_with(child, steps[1:])
+    n = len(arr)
+    if arr.type.id in _LIST_IDS:
+        offs = _offsets(arr)
+        lo, items = int(offs[0]), int(offs[-1] - offs[0])
+        inner = _rows_with(arr.values.slice(lo, items), steps)
+        if inner is None:  # every item has it: the non-empty rows
+            rows = offs[1:] > offs[:-1]
+        else:  # some item of the row has it: the count of such items before each offset grows over the row
+            upto = np.zeros(items + 1, np.int64)
+            np.cumsum(np.unpackbits(inner, count=items, bitorder="little"), dtype=np.int64, out=upto[1:])
+            at = upto[offs - lo]
+            rows = at[1:] > at[:-1]
+    else:
+        inner = _rows_with(arr.field(arr.type.get_field_index(steps[0])), steps[1:])
+        if inner is None:
+            return _validity(arr, (n + 7) // 8)
+        rows = np.unpackbits(inner, count=n, bitorder="little").view(bool)
+    valid = _validity(arr, (n + 7) // 8)
+    if valid is not None:
+        rows = rows & np.unpackbits(valid, count=n, bitorder="little").view(bool)
+    return None if rows.all() else np.packbits(rows, bitorder="little")
 
 
 _CONST_ROWS = 1 << 16
