@@ -376,7 +376,8 @@ def _col(evs: list[dict[str, Any]], *keys: str) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             try:  # numbers (an EventID)
                 text = pa.array(values).cast(S)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # a mix, an object: each value alone
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+                # a mix, an object, an integer past int64: each value alone
                 text = pa.array([_value(ev, key) for ev in evs], S)
         if text.null_count < len(text):
             text = pc.utf8_trim_whitespace(text)
