@@ -797,8 +797,10 @@ class CheckedRecordFormat(RecordFormat):
         """Whether a decoded record is really of this format."""
 
     @abc.abstractmethod
-    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
-        """Map the valid records (typed, top-level raw keys, canonical bytes) to one batch."""
+    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]],
+                  raws: list[bytes]) -> pa.RecordBatch | list[pa.RecordBatch]:  # fmt: skip
+        """Map the valid records (typed, top-level raw keys, canonical bytes) to one batch (a format whose
+        records map to several classes: a batch a class)."""
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document, the cyclic GC paused for the split too (its per-record location

@@ -58,7 +58,6 @@ import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats._findings import CheckedRecordFormat
-from secpipe.formats.base import Typed
 from secpipe.schema.ocsf import enum_captions
 
 #: the attributes the Engine (and Podman) set for the event itself, not labels of the object
@@ -170,19 +169,16 @@ class DockerEvents(CheckedRecordFormat):
         act = rec.Action if rec.Action is not None else rec.status
         return type(act) is str and bool(act) and (rec.Type is None or _text(rec.Type) is not None)
 
-    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
-        raise NotImplementedError  # _map_kept gives a batch a class
-
-    def _map_kept(self, typed: Typed, _extra: Any, keep: list[int]) -> list[pa.RecordBatch]:
-        facts = [_Facts(typed.recs[i]) for i in keep]
+    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> list[pa.RecordBatch]:
+        """A batch a class: a container's exec events Process Activity, the others Entity Management."""
+        facts = [_Facts(r) for r in recs]
         execs = [i for i, f in enumerate(facts) if f.kind == "container" and f.word.startswith("exec_")]
         taken = set(execs)
         rest = [i for i in range(len(facts)) if i not in taken]
         out = []
         for idx, batch in ((execs, self._processes), (rest, self._entities)):
             if idx:
-                out.append(batch([facts[i] for i in idx], [typed.tops[keep[i]] for i in idx],
-                                 [typed.raws[keep[i]] for i in idx]))  # fmt: skip
+                out.append(batch([facts[i] for i in idx], [tops[i] for i in idx], [raws[i] for i in idx]))
         return out
 
     def _common(self, fs: list[_Facts], tops: list[dict[str, msgspec.Raw]],
