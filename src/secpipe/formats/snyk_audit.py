@@ -103,7 +103,7 @@ class SnykAudit(CheckedRecordFormat):
         if head[:1] == b"{" and b'"data"' in head:
             try:
                 doc = _REST.decode(data)
-            except (*UNREADABLE, UnicodeDecodeError):  # (not UTF-8: a key or string's bytes) read as records below
+            except UNREADABLE:  # (not UTF-8: a key or string's bytes) read as records below
                 doc = None
             page = doc.get("data") if isinstance(doc, dict) else None
             items = page.get("items") if isinstance(page, dict) else page

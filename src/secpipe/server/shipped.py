@@ -131,7 +131,7 @@ def line_of(doc: bytes) -> str | None:
 def _shipped(doc: bytes) -> _Shipped | None:
     try:
         return _SHIPPED.decode(doc)
-    except (*UNREADABLE, UnicodeDecodeError):
+    except UNREADABLE:
         return None
 
 
@@ -153,7 +153,7 @@ def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> ShippedL
     try:
         found = _SHIPPER_HOST.decode(doc)
         context = envelope_hint(doc, strict=True)
-    except (*UNREADABLE, UnicodeDecodeError):  # a host or context value _Shipped skipped (not UTF-8, not its shape)
+    except UNREADABLE:  # a host or context value _Shipped skipped (not UTF-8, not its shape)
         return None
     return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at(), context)
 
@@ -211,7 +211,7 @@ def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PE
                 part = {k: v for k, v in _TOP_RAW.decode(d[key]).items() if k in keep}
                 if part:
                     env[key] = part
-    except (*UNREADABLE, UnicodeDecodeError):
+    except UNREADABLE:
         return None
     if not env:
         return None
@@ -413,7 +413,7 @@ def journal_entry(doc: bytes) -> bytes | None:
     ``host``, ``agent``, ``input``...: :func:`envelope_hint`), as a line a Beat read from a file is."""
     try:
         d = _JOURNALD.decode(doc)
-    except (*UNREADABLE, UnicodeDecodeError):
+    except UNREADABLE:
         return None
     if not isinstance(d.message, str):
         return None
@@ -427,7 +427,7 @@ def journal_entry(doc: bytes) -> bytes | None:
         try:
             fields = _journald_fields(d)
             context = envelope_hint(doc, strict=True, own=_JOURNALD_OWN)
-        except (*UNREADABLE, UnicodeDecodeError):  # a value _Journald skipped that is not UTF-8
+        except UNREADABLE:  # a value _Journald skipped that is not UTF-8
             return None
         micros = fields["__REALTIME_TIMESTAMP"]
         return ShippedLine(msgspec.json.encode({k: v for k, v in fields.items() if v is not None}), _host_name(d.host),
@@ -691,7 +691,7 @@ def _otel_records(docs: list[bytes], idx: list[int]) -> dict[int, bytes | None]:
             continue
         try:
             d = _OTEL_DOC.decode(docs[i])
-        except (*UNREADABLE, UnicodeDecodeError):
+        except UNREADABLE:
             continue
         body = d.body
         if body.__class__ is not dict or len(body) != 1 or (d.resource is None and d.scope is None
@@ -832,7 +832,7 @@ def json_objects(body: bytes) -> list[bytes] | None:
     if text[:1] == b"[":
         try:
             parts = [bytes(p) for p in _RAW_LIST.decode(text)]
-        except (*UNREADABLE, UnicodeDecodeError):
+        except UNREADABLE:
             return None
     else:
         parts = [ln.strip() for ln in text.split(b"\n") if ln.strip()]

@@ -330,7 +330,7 @@ def _decoded_shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
     for d in datas:
         try:
             out.append(tuple(_ONE_TOP.decode(d)))
-        except (*UNREADABLE, UnicodeDecodeError):
+        except UNREADABLE:
             out.append(None)
     return out
 
