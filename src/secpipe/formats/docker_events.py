@@ -11,6 +11,16 @@ wrote alone: such a record is read as the container event it describes. Podman's
 writes the same objects. A record with neither ``Action`` nor ``status`` (text), or whose ``Type`` is not
 text, is dead-lettered with the reason.
 
+``docker compose events --json`` (Compose v2, ``cmd/compose/events.go``) writes the Engine's container events
+of one project, one object a line, in its own lower-case keys (Go's ``json.Marshal`` of a map: sorted):
+``action`` (the Engine's Action), ``attributes`` (Actor.Attributes without Compose's
+``com.docker.compose.*`` labels), ``id`` (Actor.ID), ``service`` (the ``com.docker.compose.service``
+label it read), ``time`` (RFC 3339 with the host's offset and nanoseconds: the event's timeNano) and
+``type`` (``container``). Such an event is read as the Engine event it repeats: the ``service`` given back
+as the ``com.docker.compose.service`` label (a container label as the Engine's own event has it), the
+time from ``time`` (Compose v1's, documented as ``2015-11-20T18:01:03.615550``, has no offset: UTC). An
+object with neither ``Action``, ``status`` nor ``action`` text is dead-lettered.
+
 Classes (OCSF 1.8.0):
 - **Process Activity (1007)** for a container's ``exec_create``, ``exec_start`` (Launch), ``exec_die``
   (Terminate, ``exitCode`` -> ``exit_code``) and ``exec_detach`` (Other): the Engine writes the command
@@ -62,7 +72,10 @@ from secpipe.schema.ocsf import enum_captions
 
 #: the attributes the Engine (and Podman) set for the event itself, not labels of the object
 _EVENT_KEYS = frozenset({"image", "name", "exitCode", "execDuration", "signal", "execID", "oldName", "containerExitCode"})
-_MAPPED = frozenset({"Type", "Action", "Actor", "time", "timeNano", "status", "id", "from"})
+_MAPPED = frozenset({"Type", "Action", "Actor", "time", "timeNano", "status", "id", "from",
+                     "type", "action", "service", "attributes"})  # fmt: skip
+#: the label Compose names a container's service by (``api.ServiceLabel``); ``compose events`` gives it as ``service``
+_SERVICE_LABEL = "com.docker.compose.service"
 #: Entity Management activity_id by action (Other, 99, for the rest)
 _ENTITY_ACTIVITY = {
     "create": 1, "install": 1, "pull": 1, "import": 1, "load": 1,
@@ -75,6 +88,9 @@ _EXEC_ACTIVITY = {"exec_create": 1, "exec_start": 1, "exec_die": 2}
 _ENC = msgspec.json.Encoder()
 #: a legacy event (API < 1.22) as the Engine's JSONMessage wrote it: status, id, from first, in that order
 _LEGACY = re.compile(rb'\s*\[?\s*\{\s*"status"\s*:\s*"[^"\n]{1,200}"\s*,\s*"id"\s*:\s*"[^"\n]{1,200}"\s*,\s*"from"\s*:')
+#: ``docker compose events --json``'s keys (any order: Compose v1 wrote a Python dict)
+_COMPOSE_KEYS = (b'"action"', b'"attributes"', b'"service"', b'"id"', b'"time"')
+_COMPOSE_TYPE = re.compile(rb'"type"\s*:\s*"container"')
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -87,6 +103,11 @@ class _Event(msgspec.Struct, gc=False):
     id: Any = None
     # ``from`` is a Python keyword: the legacy image reference
     from_: Any = msgspec.field(default=None, name="from")
+    # ``docker compose events --json``
+    type_: Any = msgspec.field(default=None, name="type")
+    action: Any = None
+    service: Any = None
+    attributes: Any = None
 
 
 def _text(v: Any) -> str | None:
@@ -99,6 +120,9 @@ class _Facts:
     __slots__ = ("action", "arg", "attrs", "kind", "uid", "when", "word")
 
     def __init__(self, e: _Event) -> None:
+        if e.Action is None and e.status is None:  # docker compose events --json
+            self._compose(e)
+            return
         actor = e.Actor if isinstance(e.Actor, dict) else {}
         attrs = actor.get("Attributes")
         self.attrs: dict[str, str] = {k: v for k, v in attrs.items() if type(v) is str} if isinstance(attrs, dict) else {}
@@ -112,6 +136,19 @@ class _Facts:
             self.attrs.setdefault("image", image)
         ns, s = e.timeNano, e.time
         self.when = ns // 1_000_000 if type(ns) is int and ns > 0 else c.iso_ms(s) if type(s) in (int, float) else None
+
+    def _compose(self, e: _Event) -> None:
+        """An event of ``docker compose events --json``: its service as the container's label again."""
+        attrs = e.attributes
+        self.attrs = {k: v for k, v in attrs.items() if type(v) is str} if isinstance(attrs, dict) else {}
+        if (service := _text(e.service)) is not None:
+            self.attrs.setdefault(_SERVICE_LABEL, service)
+        self.kind = _text(e.type_) or "container"
+        self.action = e.action
+        word, _, arg = self.action.partition(": ")
+        self.word, self.arg = word, arg or None
+        self.uid = _text(e.id)
+        self.when = c.iso_ms(e.time) if type(e.time) is str else None
 
 
 def _image(ref: str | None) -> tuple[str | None, str | None]:
@@ -146,9 +183,10 @@ class DockerEvents(CheckedRecordFormat):
     name = "docker_events"
     record_type = _Event
     what = "a Docker Engine event"
-    invalid_reason = "not a Docker Engine event: no Action (or legacy status) text, or a Type that is not text"
-    description = ("Docker Engine events (docker events --format '{{json .}}', Engine API GET /events) -> Process "
-                   "Activity (exec) / Entity Management")  # fmt: skip
+    invalid_reason = ("not a Docker Engine event: no Action (or legacy status, or compose events' action) text, or a Type "
+                      "that is not text")  # fmt: skip
+    description = ("Docker Engine events (docker events --format '{{json .}}', Engine API GET /events, docker compose "
+                   "events --json) -> Process Activity (exec) / Entity Management")  # fmt: skip
     framing = "lines"
     product = "Docker Engine"
     vendor = "Docker"
@@ -156,16 +194,20 @@ class DockerEvents(CheckedRecordFormat):
     def sniff(self, head: bytes) -> int:
         """An ``EventMessage``: ``"Type"``, ``"Action"`` and ``"Actor"`` keys with an ``"ID"``, or the
         legacy object opening as the Engine wrote it (``{"status": "...", "id": "...", "from": ...``: its
-        struct's order)."""
+        struct's order); an object of ``docker compose events --json`` (its keys, type ``container``)."""
         h = head[:4096]
         if b'"Action"' in h and b'"Actor"' in h and b'"Type"' in h and b'"ID"' in h:
             return 90
         if _LEGACY.match(h):
             return 70
+        if h.lstrip()[:1] in (b"{", b"[") and all(k in h for k in _COMPOSE_KEYS) and _COMPOSE_TYPE.search(h):
+            return 80
         return 0
 
     def is_valid(self, rec: _Event) -> bool:
-        """An Action (or the legacy status) as text, and a Type (when given) as text."""
+        """An Action (or the legacy status, or Compose's action) as text, and a Type (when given) as text."""
+        if rec.Action is None and rec.status is None:
+            return _text(rec.action) is not None and (rec.type_ is None or _text(rec.type_) is not None)
         act = rec.Action if rec.Action is not None else rec.status
         return type(act) is str and bool(act) and (rec.Type is None or _text(rec.Type) is not None)
 
