@@ -43,19 +43,20 @@ class RunCtx:
             ci = ref.toolComponent.index + 1  # extensions follow the driver
             comp = self.components[ci] if 0 <= ci < len(self.components) else comp
         rid = res.ruleId or (ref.id if ref else None)
-        if idx is not None and comp.rules and 0 <= idx < len(comp.rules):
-            got = comp.rules[idx]
-            # Producers disagree with themselves (Snyk Code's ruleIndex can point elsewhere):
-            # the spec makes ruleId authoritative, so the index is trusted only when it agrees.
-            if rid is None or got.id is None or got.id == rid or rid.split("/", 1)[0] == got.id:
-                return got
+        got = comp.rules[idx] if idx is not None and comp.rules and 0 <= idx < len(comp.rules) else None
+        # Producers disagree with themselves (Snyk Code's ruleIndex can point elsewhere):
+        # the spec makes ruleId authoritative, so the index is trusted first only when it agrees.
+        if got is not None and (rid is None or got.id is None or got.id == rid or rid.split("/", 1)[0] == got.id):
+            return got
         # ruleId is a hierarchical string whose leading components are the rule's id (§3.27.5):
         # "CA5350/md5" is a violation of rule CA5350 (and rule ids hold "/" themselves: "js/xss")
         while rid:
             if (named := self.by_id.get(rid)) is not None:
                 return named
             rid = rid.rsplit("/", 1)[0] if "/" in rid else None
-        return NO_RULE
+        # a ruleId naming no rule of the run leaves the index the one reference that resolves
+        # (sarif-tutorials' DefaultRuleConfiguration.sarif: ruleId TUT1001, ruleIndex 0 -> TUT0001)
+        return got if got is not None else NO_RULE
 
     def strings(self, rule: Rule) -> Any:
         """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""
