@@ -34,7 +34,8 @@ severity, ``SYSLOG_FACILITY`` the facility, ``SYSLOG_IDENTIFIER`` (else ``_COMM`
 ``SYSLOG_PID`` (else ``_PID``) the pid, ``_HOSTNAME`` the host, ``MESSAGE_ID`` the event code,
 ``MESSAGE`` the message, ``_SOURCE_REALTIME_TIMESTAMP`` (else ``__REALTIME_TIMESTAMP``,
 microseconds since the epoch) the time -- and are mapped as syslog messages (sshd/sudo/su
-authentication included), ``metadata.log_format`` ``journal JSON``; ``raw_data`` is the entry.
+authentication included), ``metadata.log_format`` ``journal JSON``; ``raw_data`` is the entry. Its unit,
+executable, command line, uid, boot and machine ids and receipt time have OCSF places too (:func:`place`).
 journalctl writes a value that is not UTF-8 text as an array of byte values and a field given
 more than once as an array of its values: the bytes are read as text (invalid bytes ``\\xNN``, as
 for syslog lines), the first of several values is taken. A line that is not a JSON object is
@@ -127,14 +128,15 @@ def times(ts: pa.Array) -> pa.Array:
     return out
 
 
-__all__ = ["FULL_TS", "MARKER", "MONO_TS", "MONTH", "STARTS", "UNIX_TS", "english_months", "times", "zone_offsets"]
+__all__ = ["FULL_TS", "MARKER", "MONO_TS", "MONTH", "STARTS", "UNIX_TS", "english_months", "place", "times", "zone_offsets"]
 
 
 #: the journal fields the mapping reads (``journalctl -o json`` names)
 _JSON_KEYS = {
     "msg": "MESSAGE", "prio": "PRIORITY", "fac": "SYSLOG_FACILITY", "ident": "SYSLOG_IDENTIFIER", "spid": "SYSLOG_PID",
     "pid": "_PID", "comm": "_COMM", "host": "_HOSTNAME", "msgid": "MESSAGE_ID", "src_us": "_SOURCE_REALTIME_TIMESTAMP",
-    "rt_us": "__REALTIME_TIMESTAMP",
+    "rt_us": "__REALTIME_TIMESTAMP", "unit": "_SYSTEMD_UNIT", "user_unit": "_SYSTEMD_USER_UNIT", "exe": "_EXE",
+    "cmdline": "_CMDLINE", "uid": "_UID", "boot": "_BOOT_ID", "machine": "_MACHINE_ID",
 }  # fmt: skip
 _Entry = msgspec.defstruct("_Entry", [(k, Any, msgspec.field(default=None, name=v)) for k, v in _JSON_KEYS.items()],
                            gc=False)  # fmt: skip
@@ -255,10 +257,48 @@ def json_fields(lines: pa.Array, offs: pa.Array, out: Decoded, source: str, fmt:
     micros = pc.coalesce(_ints(col["src_us"]), _ints(col["rt_us"]))
     text = pa.array([r.decode("utf-8", "backslashreplace") for r in raws], S)
     nulls = pa.nulls(n, S)
-    return {
+    exe = pa.array(col["exe"], S)
+    trusted = {  # the entry's own fields placed in OCSF by :func:`place` (their keys: ``journal_`` and the OCSF path)
+        "journal_actor.app_name": pc.coalesce(pa.array(col["unit"], S), pa.array(col["user_unit"], S)),
+        "journal_actor.process.file.path": exe,
+        "journal_actor.process.file.name": group(pc.extract_regex(exe, r"(?P<v>[^/]+)$"), "v"),
+        "journal_actor.process.cmd_line": pa.array(col["cmdline"], S),
+        "journal_actor.process.user.uid": pc.if_else(pc.is_valid(_ints(col["uid"])), pa.array(col["uid"], S), nulls),
+        "journal_device.boot_uid": pa.array(col["boot"], S), "journal_device.os_machine_uuid": pa.array(col["machine"], S),
+        "journal_metadata.logged_time": pc.divide(_ints(col["rt_us"]), 1000),
+    }  # fmt: skip
+    return trusted | {
         "lines": lines, "text": text, "host": pa.array(col["host"], S),
         "app": pc.coalesce(pa.array(col["ident"], S), pa.array(col["comm"], S)),
         "procid": pc.coalesce(pa.array(col["spid"], S), pa.array(col["pid"], S)), "msgid": pa.array(col["msgid"], S),
         "msg": pa.array(col["msg"], S), "times": pc.divide(micros, 1000), "sev": sev, "fac": fac, "sd": nulls,
         "fmt": pa.array(["journal JSON"] * n, S), "seq": nulls,
     }  # fmt: skip
+
+
+def place(cols: dict[str, pa.Array], f: dict[str, pa.Array]) -> None:
+    """Put a journal entry's own fields (the ``journal_`` columns of :func:`json_fields`) in their OCSF
+    places (systemd.journal-fields(7) -> OCSF 1.8.0), where the entry has them: ``_SYSTEMD_UNIT`` (else
+    ``_SYSTEMD_USER_UNIT``) ``actor.app_name`` (the service the process runs as: OCSF's app, "distinct from
+    the process"); ``_EXE`` ``actor.process.file`` (path, name, Regular File); ``_CMDLINE``
+    ``actor.process.cmd_line``; ``_UID`` ``actor.process.user.uid``; ``_BOOT_ID`` ``device.boot_uid`` (OCSF's
+    example is that very id); ``_MACHINE_ID`` ``device.os_machine_uuid`` (``/etc/machine-id``);
+    ``__REALTIME_TIMESTAMP`` (when journald received the entry) ``metadata.logged_time``, the entry's
+    ``time`` being the sender's ``_SOURCE_REALTIME_TIMESTAMP`` where it has one. ``SYSLOG_IDENTIFIER``
+    (else ``_COMM``), ``SYSLOG_PID`` (else ``_PID``) and ``_HOSTNAME`` are the syslog header's (the
+    process name and pid, the device's hostname): ``_COMM`` (the kernel's name, cut to 15 characters)
+    beside an identifier, and every other field, stay in ``raw_data``. A device named by its boot or
+    machine id alone gets the required ``type_id`` (Unknown)."""
+    for key, col in f.items():
+        if key.startswith("journal_") and col.null_count < len(col):
+            cols[key[8:]] = col
+    if "journal_actor.process.file.path" in f and "actor.process.file.path" in cols:
+        cols["actor.process.file.type_id"] = pc.if_else(pc.is_valid(cols["actor.process.file.name"]),
+                                                        pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32()))  # fmt: skip
+    if "device.boot_uid" in cols or "device.os_machine_uuid" in cols:
+        named = pc.or_kleene(pc.is_valid(cols.get("device.boot_uid", pa.nulls(len(f["lines"]), S))),
+                             pc.is_valid(cols.get("device.os_machine_uuid", pa.nulls(len(f["lines"]), S))))
+        cols["device.type_id"] = pc.coalesce(cols["device.type_id"], pc.if_else(named, pa.scalar(0, pa.int32()),
+                                                                                  pa.scalar(None, pa.int32())))
+        cols["device.type"] = pc.if_else(pc.is_valid(cols["device.type_id"]), pc.coalesce(cols["device.type"], "Unknown"),
+                                         pa.scalar(None, S))  # fmt: skip

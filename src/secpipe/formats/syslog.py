@@ -1120,6 +1120,8 @@ class Syslog(Format):
         )
         if "audit_id" in f:  # the records of one audit event share its id
             cols["metadata.correlation_uid"] = f["audit_id"]
+        if "journal_device.boot_uid" in f:  # a journal entry's unit, executable, command line, boot... (._journal.place)
+            _journal.place(cols, f)
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
         if "sd_error" in f:
