@@ -60,3 +60,42 @@ def test_sarif_rule_id_still_wins_over_an_index_that_disagrees() -> None:
     log["runs"][0]["results"][1]["ruleIndex"] = 0
     _, warning = rows(formats.get("sarif").decode(json.dumps(log).encode(), "spec"))
     assert warning["severity"] == "Medium"
+
+
+# GitLab merge request 89350 ("Event type information in streaming audit event for project download",
+# https://gitlab.com/gitlab-org/gitlab/-/merge_requests/89350): the UI's repository download streams
+# as ``repository_download_operation``, its details' custom_message "Repository Download Started",
+# an unauthenticated user as author_id -1 / "An unauthenticated user". The body is that of merge
+# request 88509's example (https://gitlab.com/gitlab-org/gitlab/-/merge_requests/88509, the same
+# event streamed) with the download's type, message and author; GitLab's audit event schema
+# (https://docs.gitlab.com/user/compliance/audit_event_schema) types ``id`` as a string.
+GITLAB_DOWNLOAD = {
+    "id": "1653461355", "author_id": -1, "entity_id": 6, "entity_type": "Project",
+    "details": {"author_name": "An unauthenticated user", "target_id": 6, "target_type": "Project",
+                "target_details": "Flight", "custom_message": "Repository Download Started",
+                "ip_address": "127.0.0.1", "entity_path": "flightjs/Flight"},
+    "ip_address": "127.0.0.1", "author_name": "An unauthenticated user", "entity_path": "flightjs/Flight",
+    "target_details": "Flight", "created_at": "2022-05-25T06:49:15.213Z", "target_type": "Project",
+    "target_id": 6, "event_type": "repository_download_operation",
+}  # fmt: skip
+
+
+def test_gitlab_repository_download_is_a_read_with_its_message() -> None:
+    doc = json.dumps(GITLAB_DOWNLOAD).encode()
+    assert detected(doc) == "gitlab"
+    (r,) = rows(formats.get("gitlab").decode(doc, "spec"))
+    assert (r["class_uid"], r["metadata"]["event_code"]) == (6003, "repository_download_operation")
+    # before: activity Other (neither "repository" nor "operation" is a verb) and no message
+    assert (r["activity_id"], r["type_uid"]) == (2, 600302)
+    assert r["message"] == "Repository Download Started"
+    assert r["time"] == 1653461355213 and r["src_endpoint"]["ip"] == "127.0.0.1"
+    assert (r["actor"]["user"]["name"], r["actor"]["user"]["uid"]) == ("An unauthenticated user", "-1")
+
+
+def test_gitlab_git_operation_object_message_is_no_sentence() -> None:
+    # merge request 88509's example as given: custom_message an object naming the Git service
+    ev = GITLAB_DOWNLOAD | {"event_type": "repository_git_operation", "author_id": 1, "author_name": "Administrator"}
+    ev["details"] = GITLAB_DOWNLOAD["details"] | {"custom_message": {"protocol": "ssh", "action": "git-upload-pack"}}
+    (r,) = rows(formats.get("gitlab").decode(json.dumps(ev).encode(), "spec"))
+    assert r["activity_id"] == 2 and r.get("message") is None
+    assert json.loads(r["unmapped"])["details"]["custom_message"] == {"protocol": "ssh", "action": "git-upload-pack"}

@@ -33,10 +33,11 @@ OCSF classes (why):
 - other audit events and request logs -> API Activity (6003): an action a user took through
   GitLab's UI/API on an entity; ``api.operation`` = event_type (or the custom message /
   change / ``add <what>`` / ``remove <what>`` of older details, or ``METHOD route``; a change is an
-  Update), ``actor.user`` = author (``author_email`` its email), ``src_endpoint.ip``, ``resources``
+  Update), ``message`` = the details' ``custom_message`` when it is text, ``actor.user`` = author (``author_email`` its email), ``src_endpoint.ip``, ``resources``
   = entity and target; request logs add ``http_request`` and the HTTP status (>= 400 is a
   Failure); activity from the HTTP method or the event verb (``repository_git_operation``:
   from its ``custom_message`` Git service or verb: upload-pack/pull Read, receive-pack/push Update;
+  ``repository_download_operation``, the UI's archive download, alike: Read;
   GitLab 14.x streamed these without ``event_type``: a ``custom_message`` object naming a Git
   service makes the event a ``repository_git_operation`` all the same).
 - push, tag_push, merge_request and other webhooks -> API Activity (as GitHub's).
@@ -484,6 +485,11 @@ def _text(v: Any) -> str | None:
     return v if isinstance(v, str) else msgspec.json.encode(v).decode()
 
 
+def _sentence(v: Any) -> str | None:
+    """A ``custom_message`` that is text (an object, as Git operations write, is none)."""
+    return _text(v) if type(v) is str or isinstance(v, msgspec.Raw) and bytes(v)[:1] == b'"' else None
+
+
 def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
     ds = [r.details or r.detail or _NO_DETAILS for r in rs]
     # GitLab 14.x streamed Git operations without ``event_type`` (it came in 15.0): their
@@ -499,6 +505,8 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
     cols = {
         "api.operation": ops,
         "api.service.name": const("GitLab", len(rs)),
+        # the sentence GitLab shows for the event ("Repository Download Started", "Added merge request")
+        "message": [_sentence(d.custom_message) for d in ds],
         "metadata.event_code": [r.event_type for r in rs],
         "metadata.original_event_uid": [sid(r.id) for r in rs],
         "actor.user.name": [r.author_name or d.author_name for r, d in zip(rs, ds, strict=True)],
@@ -517,7 +525,7 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
             _audit_activity(r.event_type, op if not r.event_type else _text(d.custom_message))
             for r, d, op in zip(rs, ds, ops, strict=True)]  # fmt: skip
     for n, (d, e) in enumerate(zip(ds, types, strict=True)):
-        if e == "repository_git_operation":  # a clone/fetch reads, a push updates
+        if e in _GIT_EVENTS:  # a clone/fetch/download reads, a push updates
             acts[n] = _git_activity(d.custom_message)
     return cols, times, acts
 
@@ -585,6 +593,10 @@ def _audit_activity(event_type: str | None, op: str | None) -> int:
     act = verb(text.split("_", 1)[0])
     return act if act != 99 else verb(text)  # or the past participle ending it: ``Project archived``
 
+
+#: the audit event types of repository reads and writes: Git over SSH/HTTP, and (GitLab 15.1 on, merge
+#: request 89350) the UI's archive download, ``custom_message`` "Repository Download Started"
+_GIT_EVENTS = frozenset({"repository_git_operation", "repository_download_operation"})
 
 #: ``repository_git_operation`` audit events: the Git service (SSH/HTTP ``action``) or ``verb`` -> activity
 _GIT_OPERATION = {"git-upload-pack": 2, "git-upload-archive": 2, "git-receive-pack": 3, "pull": 2, "clone": 2,
