@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from secpipe import formats
+from tests.unit.native_support import same_both_ways
 from tests.unit.spec_support import detected, rows
 
 # microsoft/sarif-tutorials samples/DefaultRuleConfiguration.sarif (commit 403dd17359, MIT; the
@@ -99,3 +102,36 @@ def test_gitlab_git_operation_object_message_is_no_sentence() -> None:
     (r,) = rows(formats.get("gitlab").decode(json.dumps(ev).encode(), "spec"))
     assert r["activity_id"] == 2 and r.get("message") is None
     assert json.loads(r["unmapped"])["details"]["custom_message"] == {"protocol": "ssh", "action": "git-upload-pack"}
+
+
+# GitLab "Webhook events", "Push events" payload example (gitlab-org/gitlab
+# doc/user/project/integrations/webhook_events.md; project and repository abridged, one commit of
+# two): the pusher is named at the top, ``user_email`` among them.
+GITLAB_PUSH = {
+    "object_kind": "push", "event_name": "push", "before": "95790bf891e76fee5e1747ab589903a6a1f80f22",
+    "after": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "ref": "refs/heads/master", "ref_protected": True,
+    "checkout_sha": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "user_id": 4, "user_name": "John Smith",
+    "user_username": "jsmith", "user_email": "john@example.com", "project_id": 15,
+    "project": {"id": 15, "name": "Diaspora", "web_url": "http://example.com/mike/diaspora", "namespace": "Mike",
+                "path_with_namespace": "mike/diaspora", "default_branch": "master"},
+    "commits": [{"id": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "message": "fixed readme", "title": "fixed readme",
+                 "timestamp": "2012-01-03T23:36:29+02:00", "author": {"name": "GitLab dev user",
+                 "email": "gitlabdev@dv6700.(none)"}, "added": ["CHANGELOG"], "modified": [], "removed": []}],
+    "total_commits_count": 4,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("copies", [1, 70])  # one hook (msgspec), a batch the native walker takes
+def test_gitlab_push_hook_keeps_the_pushers_email(copies: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = b"\n".join([json.dumps(GITLAB_PUSH).encode()] * copies)
+    assert detected(doc) == "gitlab"
+    found = rows(same_both_ways("gitlab", doc, monkeypatch, "push"))
+    assert len(found) == copies
+    user = found[0]["actor"]["user"]
+    # before: user_email was counted as mapped but placed nowhere (lost)
+    assert (user["name"], user["full_name"], user["uid"], user["email_addr"]) == ("jsmith", "John Smith", "4",
+                                                                                   "john@example.com")
+    assert found[0]["message"] == "jsmith pushed 4 commit(s) to refs/heads/master"
+    # the webhook documentation's "[REDACTED]" (no public email) is no address
+    redacted = json.dumps(GITLAB_PUSH | {"user_email": "[REDACTED]"}).encode()
+    assert rows(formats.get("gitlab").decode(redacted, "spec"))[0]["actor"]["user"].get("email_addr") is None

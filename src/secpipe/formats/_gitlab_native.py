@@ -461,7 +461,7 @@ def _kind_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls
     """:func:`hook_columns` before the actor's fallback."""
     n, sid = g.n, c.sid
     names = _either(g.s("user.username"), g.s("user_username"))
-    email = g.s("user.email")
+    email = _either(g.s("user.email"), g.s("user_email"))  # a push hook's pusher: ``user_email`` at the top
     has_at = [x is not None and "@" in x for x in email] if isinstance(email, list) else pc.fill_null(
         pc.match_substring(email, "@"), False)  # fmt: skip
     cols: dict[str, Any] = {

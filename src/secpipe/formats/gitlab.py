@@ -222,6 +222,7 @@ class _Rec(msgspec.Struct, gc=False):
     user: _User | None = None
     user_name: str | None = None
     user_username: str | None = None
+    user_email: str | None = None  # push and tag push hooks name the pusher at the top
     project: _Project | None = None
     object_attributes: _Attrs | None = None
     ref: str | None = None
