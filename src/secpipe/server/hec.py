@@ -8,10 +8,13 @@ token, 400 code 16 query token refused, 503 code 9 (with ``Retry-After``) over t
 rate):
 - ``POST /services/collector``, ``/services/collector/event`` (and ``/1.0``): one or more
   event envelopes ``{"event": ..., "time", "host", "source", "sourcetype", "index",
-  "fields"}`` concatenated (with or without whitespace between them), gzip allowed. The
-  whole request is validated first: a malformed envelope fails the request (nothing is
-  stored, the body is dead-lettered) with Splunk's code and ``invalid-event-number``, so a
-  retry never duplicates.
+  "fields"}`` concatenated (with or without whitespace between them), gzip allowed. An event
+  that is no JSON (up to the next line opening an object) or no envelope Splunk takes (no
+  ``event``, a blank one) is dead-lettered alone with its reason and the others are stored;
+  the answer is then Splunk's for such a request: 400 with the first refused event's code
+  (6, 12, 13) and ``invalid-event-number`` (Splunk indexes the events before it and drops
+  the rest; a sender that resends the request, or the events after it, stores nothing twice:
+  the lake keeps one row per ``metadata.uid``, which hashes the event).
 - ``POST /services/collector/raw`` (and ``/1.0``): the body is data itself (lines);
   ``?sourcetype=`` picks the format, else auto-detection; text no format recognizes is
   stored one event per line (generic ``json``, with ``host``/``source``/``sourcetype``/``index``
@@ -61,7 +64,7 @@ from starlette.routing import Route
 from secpipe import formats
 from secpipe.formats import _fast
 from secpipe.formats._context import Context, hint, otel_fields, split
-from secpipe.formats.base import BOM, not_utf8
+from secpipe.formats.base import BOM, DeadLetter, not_utf8
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import (
     STORE_ERRORS,
@@ -106,6 +109,8 @@ _TEXT = {0: "Success", 2: "Token is required", 3: "Invalid authorization", 4: "I
          11: "Invalid data channel", 12: "Event field is required", 13: "Event field cannot be blank",
          16: "Query string authorization is not enabled", 17: "HEC is healthy"}  # fmt: skip
 _SPLIT = re.compile(rb"}\s*{")
+#: where an event that is no JSON ends: before the next line that opens an object
+_NEXT_OBJECT = re.compile(r"\n\s*(?=\{)")
 _STRING_TIME = re.compile(rb'"time"\s*:\s*"')
 
 
@@ -176,7 +181,20 @@ def split_events(body: bytes, limits: Limits | None = None) -> list[bytes]:
 
 
 def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
-    """The raw events, and the same events as one JSON array (decoded once more by the caller).
+    """:func:`_events` of a body every event of which is JSON; HecError 400 (code 6) otherwise."""
+    raws, array, unreadable = _events(body, limits)
+    if unreadable:
+        raise HecError(400, 6, **_bad_event(min(unreadable)))
+    return raws, array
+
+
+def _events(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes, dict[int, bytes]]:
+    """The raw events, the same events as one JSON array (decoded once more by the caller), and
+    the events that are no JSON by their number in the body (0 the first), with their text.
+
+    An event that is no JSON (cut short, a stray line) ends where the next line opening an object
+    begins (shippers write one event a line): the events after it are read on, as Splunk would
+    not (it indexes those before and answers code 6 with ``invalid-event-number``).
 
     Fast path: cut at ``}<whitespace>{`` and decode as one array joined by ``\\n,`` -- a cut
     inside a string would leave a raw newline inside that string, which JSON forbids, so the
@@ -195,7 +213,7 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
         if limits is not None:
             check_depth_figure(depth, limits.max_json_depth)
             check_strings(body, limits.max_string_bytes)
-        return raws, array
+        return raws, array, {}
     text = body.strip()
     if not text:
         raise HecError(400, 5)
@@ -212,23 +230,27 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
         if limits is not None:
             check_parts_depth(array, raws, limits.max_json_depth)
             check_strings(body, limits.max_string_bytes)
-        return raws, array
+        return raws, array, {}
     if limits is not None:
         check_depth(body, limits.max_json_depth, limits.max_string_bytes)
     dec = json.JSONDecoder()
     s = text.decode("utf-8", "replace")
     out: list[bytes] = []
+    unreadable: dict[int, bytes] = {}
     pos = 0
     while pos < len(s):
         try:
             _obj, end = dec.raw_decode(s, pos)
         except json.JSONDecodeError:
-            raise HecError(400, 6, **_bad_event(len(out))) from None
-        out.append(s[pos:end].encode())
+            found = _NEXT_OBJECT.search(s, pos)
+            end = found.end() if found is not None else len(s)
+            unreadable[len(out) + len(unreadable)] = s[pos:end].rstrip().encode()
+        else:
+            out.append(s[pos:end].encode())
         pos = end
         while pos < len(s) and s[pos].isspace():
             pos += 1
-    return out, b"[" + b",".join(out) + b"]"
+    return out, b"[" + b",".join(out) + b"]", unreadable
 
 
 def raw_line_events(body: bytes, meta: dict[str, str]) -> list[bytes]:
@@ -401,6 +423,40 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     return [generic if name is None else name for name in names], _in_context(names, docs, envs)
 
 
+def _event_error(raw: bytes) -> int | None:
+    """The Splunk code :func:`build_items` refuses one envelope with (6 not an envelope, 12 no
+    event, 13 a blank one, 6 a string event that is no UTF-8), None for one it takes."""
+    try:
+        event = bytes(_ENVELOPE.decode(raw).event)
+        if event[:1] == b'"':
+            msgspec.json.decode(event, type=str)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return 6
+    return 12 if event == b"null" else 13 if event in (b'""', b"{}") else None
+
+
+def screened_items(raws: list[bytes], unreadable: dict[int, bytes], default_st: str | None, extra: dict[str, str],
+                   array: bytes | None = None,
+                   ) -> tuple[str | list[str | None], list[bytes], list[int], dict[int, tuple[int, bytes]]]:
+    """:func:`build_items` of the envelopes it takes, the others set apart: the format name(s) and
+    documents, each document's event number in the body (0 the first), and the Splunk code and
+    text of each refused event by its number (``unreadable``: the events :func:`_split` found no
+    JSON, code 6). The envelopes are built together (one decode) unless one is refused."""
+    refused = {n: (6, text) for n, text in unreadable.items()}
+    numbers = [n for n in range(len(raws) + len(unreadable)) if n not in unreadable] if unreadable else list(range(len(raws)))
+    try:
+        names, docs = build_items(raws, default_st, extra, None if unreadable else array)
+        return names, docs, numbers, refused
+    except HecError:
+        pass
+    codes = [_event_error(raw) for raw in raws]
+    refused.update((n, (code, raw)) for n, code, raw in zip(numbers, codes, raws, strict=True) if code is not None)
+    kept = [raw for raw, code in zip(raws, codes, strict=True) if code is None]
+    numbers = [n for n, code in zip(numbers, codes, strict=True) if code is None]
+    names, docs = build_items(kept, default_st, extra) if kept else ([], [])
+    return names, docs, numbers, refused
+
+
 def _in_context(names: list[str | None], docs: list[bytes], envs: list[_Envelope]) -> list[bytes]:
     """The events a specific format reads (``names``: one per event, or one for all), each with
     the context hint of what its envelope says besides (:mod:`secpipe.formats._context`): its
@@ -535,18 +591,26 @@ def routes(ctx: AppContext) -> list[Route]:
         source = f"hec:{who(request)}"
         body = (await read_body_limited(ctx, request, source, "auto", json_body=False)).removeprefix(BOM)  # RFC 8259 8.1
         try:
-            raws, array = _split(body, ctx.limits)  # JSON limits are checked per event here
-            names, docs = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats, array)
+            raws, array, unreadable = _events(body, ctx.limits)  # JSON limits are checked per event here
+            names, docs, numbers, refused = screened_items(raws, unreadable, request.query_params.get("sourcetype"),
+                                                           conf.sourcetype_formats, array)  # fmt: skip
         except HecError as exc:
             await dead_letter(ctx, f"HEC {exc.body['text']}: {exc.body}", source, body, "auto")
             raise
         except HTTPError as exc:
             await dead_letter(ctx, str(exc), source, body, "auto")
             raise
-        reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True))
+        reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True)) if docs else []
+        if refused:  # stored the others first: a retry of the request (a 503 here) finds them in the lake
+            dead = [DeadLetter(f"HEC {_TEXT[code]} (code {code}): event {n} of the request", source, n, raw, "auto")
+                    for n, (code, raw) in sorted(refused.items())]
+            await run_in_threadpool(ctx.service.dead_letter, dead)
+            # as Splunk answers (its number the first refused event's), though every event it takes is stored
+            first = min(refused)
+            raise HecError(400, refused[first][0], **_bad_event(first))
         bad = [n for n, r in enumerate(reasons) if r is not None]
         if bad and len(bad) == len(reasons):
-            raise HecError(400, 6, **_bad_event(bad[0], reason=reasons[bad[0]]))
+            raise HecError(400, 6, **_bad_event(numbers[bad[0]], reason=reasons[bad[0]]))
         return {"text": "Success", "code": 0, **ack_id(request)}
 
     async def raw(request: Request) -> dict[str, Any]:

@@ -11,7 +11,8 @@
   decompressed limits. Another content type is answered 415.
 - answer: an ``ExportLogsServiceResponse`` in the request's encoding, 200; with
   ``partialSuccess`` (``rejectedLogRecords``, ``errorMessage``: the first reason) when records
-  were dead-lettered. A failure is a ``google.rpc.Status`` (``code``, ``message``) in the
+  were dead-lettered (a JSON request's log record that is no object too, alone: the others are
+  stored, as the spec's partial success has a server answer). A failure is a ``google.rpc.Status`` (``code``, ``message``) in the
   request's encoding with the spec's status: 400 (an unreadable request, not retried), 401/403,
   413, 415, and 429/503 with ``Retry-After`` (retried by the exporter).
 
@@ -72,10 +73,10 @@ class _Resource(msgspec.Struct, rename="camel"):
 
 class _ScopeLogs(msgspec.Struct, rename="camel"):
     scope: _Scope | None = None
-    log_records: list[dict[str, Any]] | None = None
+    log_records: list[Any] | None = None  # a record that is no object is refused alone (:func:`json_request`)
     # OTLP before 0.15's ScopeLogs (InstrumentationLibraryLogs; its records were ``logs`` before 0.12)
     instrumentation_library: _Scope | None = None
-    logs: list[dict[str, Any]] | None = None
+    logs: list[Any] | None = None
 
 
 class _ResourceLogs(msgspec.Struct, rename="camel"):
@@ -156,9 +157,20 @@ def _hex(v: Any) -> Any:
 
 def json_records(body: bytes) -> list[dict[str, Any]]:
     """The documents (:func:`_document`) of a request in the JSON encoding; ValueError when it is
-    none: an object of other keys only (a traces request, a Vector event its ``opentelemetry``
-    sink sends in the ``json`` codec) is refused rather than answered as an empty request (its
-    unknown keys ignored, as the spec has receivers do, it would be one, and its data lost)."""
+    none (:func:`json_request`), or holds a log record that is no object."""
+    records, odd = json_request(body)
+    if odd:
+        raise ValueError(odd[0][0])
+    return records
+
+
+def json_request(body: bytes) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
+    """The documents (:func:`_document`) of a request in the JSON encoding, and the log records
+    that are no JSON object (why, and the record), which the route refuses alone (the spec's
+    partial success); ValueError when the request is none: an object of other keys only (a
+    traces request, a Vector event its ``opentelemetry`` sink sends in the ``json`` codec) is
+    refused rather than answered as an empty request (its unknown keys ignored, as the spec has
+    receivers do, it would be one, and its data lost)."""
     try:
         req = _JSON_REQUEST.decode(body)
         empty = req.resource_logs is None and not msgspec.json.decode(body)
@@ -168,13 +180,19 @@ def json_records(body: bytes) -> list[dict[str, Any]]:
         msg = "no resourceLogs"
         raise ValueError(msg)
     out = []
-    for rl in req.resource_logs or []:
+    odd: list[tuple[str, bytes]] = []
+    for i, rl in enumerate(req.resource_logs or []):
         resource = _json_attrs(rl.resource.attributes) if rl.resource else {}
-        for sl in (rl.scope_logs or []) + (rl.instrumentation_library_logs or []):
+        for j, sl in enumerate((rl.scope_logs or []) + (rl.instrumentation_library_logs or [])):
             sc = sl.scope or sl.instrumentation_library or _Scope()
             scope = {"name": sc.name, "version": sc.version, "attributes": _json_attrs(sc.attributes)}
-            out += [_document(resource, scope, _json_record(r)) for r in (sl.log_records or []) + (sl.logs or [])]
-    return out
+            for k, r in enumerate((sl.log_records or []) + (sl.logs or [])):
+                if r.__class__ is dict:
+                    out.append(_document(resource, scope, _json_record(r)))
+                else:
+                    odd.append((f"resourceLogs[{i}].scopeLogs[{j}].logRecords[{k}]: a log record must be a JSON object,"
+                                f" not {type(r).__name__}", msgspec.json.encode(r)))  # fmt: skip
+    return out, odd
 
 
 def _pb_value(v: Any) -> Any:
@@ -469,8 +487,9 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def _export(request: Request, source: str, proto: bool) -> Response:
         body = await read_body_limited(ctx, request, source, "auto", json_body=not proto)
+        odd: list[tuple[str, bytes]] = []
         try:
-            records = protobuf_records(body) if proto else json_records(body)
+            records, odd = (protobuf_records(body), odd) if proto else json_request(body)
             docs = [orjson.dumps(r) for r in records]
             if proto and docs:  # (a JSON body's nesting was checked as it was read)
                 check_depth(b"\n".join(docs), ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
@@ -480,6 +499,11 @@ def routes(ctx: AppContext) -> list[Route]:
             await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
             raise HTTPError(exc.status if isinstance(exc, HTTPError) else 400, why) from None
         reasons = await run_in_threadpool(_store, ctx, source, records, docs) if records else []
+        if odd:  # refused alone, after the others are durable; counted in partialSuccess
+            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, n, raw, "auto")
+                                                              for n, (why, raw) in enumerate(odd)])
+            refused: list[str | None] = [why for why, _raw in odd]
+            reasons = refused + reasons
         return _answer(reasons, proto)
 
     return [route("POST", "/v1/logs", "ingest", export)]

@@ -824,19 +824,36 @@ def _unwrapped(doc: bytes, name: str) -> bytes:
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-def json_objects(body: bytes) -> list[bytes] | None:
+def json_objects(body: bytes) -> tuple[list[bytes], list[int]] | None:
     """The JSON objects of a body that is an array of objects or objects one a line (what the
     HTTP outputs of shippers post: Fluent Bit's ``http`` output in its ``json`` and ``json_lines``
-    formats, Vector's ``http`` sink); None for any other body (a pretty-printed object too)."""
+    formats, Vector's ``http`` sink), with the line of each (1 the first; an array's: the item's
+    number); None for any other body (a pretty-printed object too). A few of the lines or items
+    may be no object (a line cut short, a stray text line, a number): they come back with the
+    others, for the caller to dead-letter alone; a body most of whose lines or items are no
+    object is none."""
     text = body.strip()
     if text[:1] == b"[":
         try:
-            parts = [bytes(p) for p in _RAW_LIST.decode(text)]
+            found = [(n, bytes(p)) for n, p in enumerate(_RAW_LIST.decode(text), 1)]
         except UNREADABLE:
             return None
     else:
-        parts = [ln.strip() for ln in text.split(b"\n") if ln.strip()]
-    return parts if parts and all(p[:1] == b"{" for p in parts) else None
+        found = [(n, line) for n, raw in enumerate(body.split(b"\n"), 1) if (line := raw.strip())]
+    objects = sum(1 for _n, part in found if part[:1] == b"{")
+    if 2 * objects <= len(found):
+        return None
+    return [part for _n, part in found], [n for n, _part in found]
+
+
+def _not_json(doc: bytes) -> str | None:
+    """Why a document is no JSON object (msgspec's message), None when it is one."""
+    try:
+        if not isinstance(msgspec.json.decode(doc), dict):
+            return "not a JSON object"
+    except UNREADABLE as exc:
+        return f"invalid JSON: {exc}"
+    return None
 
 
 #: why ``/v1/ingest/auto`` refuses a record no specific format reads (as file auto-detection does)
@@ -857,9 +874,10 @@ def accept_wrapped(ctx: AppContext, source: str, name: str, body: bytes) -> tupl
     holds_json = _fast.contains_any(body, _JSON_TEXT)
     if name != "auto" and name not in TEXT_FORMATS and not (holds_json and name in formats.REGISTRY):
         return None
-    docs = json_objects(body)
-    if docs is None:
+    found_docs = json_objects(body)
+    if found_docs is None:
         return None
+    docs, numbers = found_docs
     if name != "auto":
         lines = text_lines(docs, name)
         if all(a is b for a, b in zip(lines, docs, strict=True)):
@@ -874,7 +892,14 @@ def accept_wrapped(ctx: AppContext, source: str, name: str, body: bytes) -> tupl
     reasons: list[str | None] = [NO_FORMAT] * len(docs)
     for i, why in zip(take, accept_docs(ctx, source, [names[i] for i in take], [found[i] for i in take]), strict=True):
         reasons[i] = why
-    refused = [DeadLetter(NO_FORMAT, source, i, docs[i], name) for i, why in enumerate(reasons) if why == NO_FORMAT]
+    refused = []
+    where = "item" if body.lstrip()[:1] == b"[" else "line"
+    for i, why in enumerate(reasons):
+        if why == NO_FORMAT:  # a record no format reads; one that is no JSON object said so, and where
+            unread = _not_json(docs[i])
+            if unread is not None:
+                reasons[i] = why = f"{where} {numbers[i]}: {unread}"
+            refused.append(DeadLetter(why, source, i, docs[i], name))
     if refused:
         ctx.service.dead_letter(refused)
     return len(docs), reasons
