@@ -41,8 +41,10 @@ K8S = [ln for ln in (REAL / "panther-analysis" / "extracted" / "k8s_audit.jsonl"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start(tmp_path_factory.mktemp("bad_items"))
-    yield srv
-    srv.stop()
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 def _metric(server: Server, name: str) -> float:

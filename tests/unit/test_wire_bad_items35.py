@@ -1,0 +1,42 @@
+"""Where a wire body's bad event ends and what is kept around it (the routes: tests/integration/test_wire_bad_items35.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from secpipe.server.hec import HecError, _events, screened_items, split_events
+from secpipe.server.shipped import json_objects
+
+
+def test_hec_event_that_is_no_json_ends_at_the_next_line_opening_an_object() -> None:
+    raws, _array, bad = _events(b'{"event":"a"}\n{"event": bro\n{"event":"c"} {"event":"d"}', None)
+    assert [json.loads(r)["event"] for r in raws] == ["a", "c", "d"] and bad == {1: b'{"event": bro'}
+    raws, _array, bad = _events(b'{"event":"a"} nope', None)
+    assert len(raws) == 1 and bad == {1: b"nope"}
+    pretty = b'{\n  "event": "a"\n}\n{\n  "event": broken\n}\n{\n  "event": "c"\n}\n'
+    raws, _array, bad = _events(pretty, None)
+    assert [json.loads(r)["event"] for r in raws] == ["a", "c"] and bad == {1: b'{\n  "event": broken\n}'}
+    with pytest.raises(HecError) as err:  # split_events (the raw endpoint's) still refuses such a body
+        split_events(b'{"event":"a"} nope')
+    assert err.value.body["invalid-event-number"] == 1
+
+
+def test_hec_screened_items_sets_apart_what_splunk_refuses() -> None:
+    raws = [b'{"event":"one"}', b'{"event":null}', b'{"event":""}', b"5", b'{"event":{}}', b'{"event":"six"}']
+    names, docs, numbers, refused = screened_items(raws[:3] + raws[4:], {3: b"x"}, None, {})
+    assert numbers == [0, 5] and docs == [b'{"event":"one"}', b'{"event":"six"}'] and names == ["json", "json"]
+    assert {n: code for n, (code, _raw) in refused.items()} == {1: 12, 2: 13, 3: 6, 4: 13}
+    assert refused[1][1] == b'{"event":null}' and refused[3][1] == b"x"
+    names, docs, numbers, refused = screened_items([raws[3], raws[0]], {}, None, {})
+    assert numbers == [1] and refused == {0: (6, b"5")}
+
+
+def test_json_objects_keeps_a_few_lines_that_are_no_object() -> None:
+    body = b'{"log":"a"}\n\nnot json\n{"log":"b"}\n{"log": "c\n'
+    assert json_objects(body) == ([b'{"log":"a"}', b"not json", b'{"log":"b"}', b'{"log": "c'], [1, 3, 4, 5])
+    assert json_objects(b'[{"log":"a"}, 42, {"log":"b"}]') == ([b'{"log":"a"}', b"42", b'{"log":"b"}'], [1, 2, 3])
+    assert json_objects(b'{\n  "a": {"b": 1},\n  "c": 2\n}\n') is None  # a pretty-printed object
+    assert json_objects(b'line one\n{"log":"a"}\nline two\n') is None  # text with a JSON line in it
+    assert json_objects(b'[{"log":"a"}, 1, 2]') is None
