@@ -6,6 +6,7 @@ the specification text cited beside it and the OCSF 1.8.0 schema, not from the m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -135,3 +136,56 @@ def test_gitlab_push_hook_keeps_the_pushers_email(copies: int, monkeypatch: pyte
     # the webhook documentation's "[REDACTED]" (no public email) is no address
     redacted = json.dumps(GITLAB_PUSH | {"user_email": "[REDACTED]"}).encode()
     assert rows(formats.get("gitlab").decode(redacted, "spec"))[0]["actor"]["user"].get("email_addr") is None
+
+
+# GitLab "System hooks" (doc/administration/system_hooks.md) "Group renamed" and "Project created"
+# examples, and "Webhook events" (doc/user/project/integrations/webhook_events.md) group member
+# examples "Add member to group" / "Update member access level or expiration date" / "An access
+# request is denied", as given. Their created_at/updated_at are the named object's own timestamps
+# (Gitlab::HookData builders): a rename happened when the group was last saved, not when it was made.
+GITLAB_SYSTEM = [
+    {"event_name": "group_rename", "created_at": "2017-10-30T15:09:00Z", "updated_at": "2017-11-01T10:23:52Z",
+     "name": "Better Name", "path": "better-name", "full_path": "parent-group/better-name", "group_id": 64,
+     "old_path": "old-name", "old_full_path": "parent-group/old-name"},
+    {"created_at": "2012-07-21T07:30:54Z", "updated_at": "2012-07-21T07:38:22Z", "event_name": "project_create",
+     "name": "StoreCloud", "owner_email": "johnsmith@example.com", "owner_name": "John Smith",
+     "owners": [{"name": "John", "email": "user1@example.com"}], "path": "storecloud",
+     "path_with_namespace": "jsmith/storecloud", "project_id": 74, "project_namespace_id": 23,
+     "project_visibility": "private"},
+] + [
+    {"created_at": "2020-12-11T04:57:22Z", "updated_at": updated, "group_name": "webhook-test",
+     "group_path": "webhook-test", "group_id": 100, "user_username": "test_user", "user_name": "Test User",
+     "user_email": "testuser@webhooktest.com", "user_id": 64, "group_access": access, "group_plan": None,
+     "expires_at": expires, "event_name": event}
+    for event, updated, access, expires in [
+        ("user_add_to_group", "2020-12-11T04:57:22Z", "Guest", "2020-12-14T00:00:00Z"),
+        ("user_update_for_group", "2020-12-12T08:48:19Z", "Developer", "2020-12-20T00:00:00Z"),
+        ("user_access_request_denied_for_group", "2020-12-12T08:52:34Z", "Guest", "2020-12-14T00:00:00Z"),
+    ]
+]  # fmt: skip
+
+
+def _ms(iso: str) -> int:
+    return int(dt.datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def test_gitlab_system_and_member_hooks_are_timed_by_the_change() -> None:
+    doc = b"\n".join(json.dumps(e).encode() for e in GITLAB_SYSTEM)
+    assert detected(doc) == "gitlab"
+    res = formats.get("gitlab").decode(doc, "spec")
+    assert res.dead == []
+    got = {r["metadata"]["event_code"]: r for r in rows(res)}
+    # before: every one was timed by created_at (a rename by the group's creation, 2017-10-30)
+    when = {k: (r["time"], r["activity_id"]) for k, r in got.items()}
+    assert when == {
+        "group_rename": (_ms("2017-11-01T10:23:52+00:00"), 3),
+        "project_create": (_ms("2012-07-21T07:30:54+00:00"), 1),
+        "user_add_to_group": (_ms("2020-12-11T04:57:22+00:00"), 1),
+        "user_update_for_group": (_ms("2020-12-12T08:48:19+00:00"), 3),
+        # was activity Other: GitLab deletes a denied access request
+        "user_access_request_denied_for_group": (_ms("2020-12-12T08:52:34+00:00"), 4),
+    }
+    # the time key read leaves unmapped, the other stays
+    left = json.loads(got["group_rename"]["unmapped"])
+    assert left["created_at"] == "2017-10-30T15:09:00Z" and "updated_at" not in left
+    assert "created_at" not in json.loads(got["project_create"]["unmapped"])

@@ -22,9 +22,18 @@ project (path with namespace, id; a project event's owner, ``owner_name`` or the
 ``owners``, as its ``owner``), the group (full path, id), the user (username, id) and the SSH key
 (id) the event names. A system hook names the acting user only for
 ``repository_update`` (``actor.user``); for the others GitLab itself is the reporting actor
-(``actor.app_name`` GitLab: OCSF API Activity requires an actor). ``time`` = ``created_at``
-(any of GitLab's time formats), else ``updated_at``, else the receipt time. Keys not placed
-stay in ``unmapped`` (the SSH ``key`` itself among them: it is public).
+(``actor.app_name`` GitLab: OCSF API Activity requires an actor). An access request made is a
+Create, one revoked or denied a Delete (GitLab removes the request).
+
+Time: a hook's ``created_at``/``updated_at`` are the timestamps of the object it names (GitLab's
+``Gitlab::HookData`` builders send the project's, member's, user's own), not of the event: a
+creation (``*_create``, ``user_add_to_*``, an access request made) happened at ``created_at``;
+any other event at the object's last change, ``updated_at`` (a rename, transfer or update saves
+it; a project being destroyed is first marked pending deletion; a blocked user's failed sign-in
+counts the attempt on the account, whose ``created_at`` is when the account was made, years
+before perhaps); either in any of GitLab's time formats, else the receipt time (labelled). The
+time key read leaves ``unmapped``; the other stays there. Keys not placed stay in ``unmapped``
+(the SSH ``key`` itself among them: it is public).
 
 Volume: system hooks are one POST per event, so records are read key by key from their
 top-level raw maps (no columnar path is needed).
@@ -52,14 +61,14 @@ EVENTS = frozenset({
 HINTS = tuple(f'"event_name": "{e}"'.encode() for e in EVENTS) + tuple(f'"event_name":"{e}"'.encode() for e in EVENTS)
 
 _MAPPED = frozenset({
-    "event_name", "created_at", "project_id", "path_with_namespace", "project_path_with_namespace", "group_id",
+    "event_name", "project_id", "path_with_namespace", "project_path_with_namespace", "group_id",
     "full_path", "group_path", "user_id", "username", "user_username",
 })  # fmt: skip
 _KEY_MAPPED = _MAPPED | {"id"}
 _GROUP_MAPPED = _MAPPED | {"path"}
 _SUBGROUP_MAPPED = _MAPPED | {"parent_full_path", "parent_group_id"}
 _REPO_MAPPED = _MAPPED | {"user_name"}
-_AUTH_MAPPED = frozenset({"event_name", "created_at", "user_id", "username", "email", "name", "state"})
+_AUTH_MAPPED = frozenset({"event_name", "user_id", "username", "email", "name", "state"})
 
 
 def _v(top: dict[str, msgspec.Raw], key: str) -> Any:
@@ -84,6 +93,8 @@ def _s(top: dict[str, msgspec.Raw], *keys: str) -> str | None:
 
 
 def _activity(event: str) -> int:
+    if event.startswith("user_access_request_"):  # _to_group/_to_project made; _revoked_/_denied_ removed
+        return 1 if event.startswith("user_access_request_to_") else 4
     verb = event.split("_", 1)[1] if event.startswith(("project_", "user_", "key_", "group_", "subgroup_", "repository_")) else event
     return c.verb_activity(verb)
 
@@ -99,14 +110,23 @@ def _owner(top: dict[str, msgspec.Raw]) -> dict[str, str] | None:
     return {"name": name} if name else None
 
 
-def _time(top: dict[str, msgspec.Raw]) -> int | None:
-    return c.first_time(_v(top, "created_at"), _v(top, "updated_at"))
+def _time_key(event: str) -> str:
+    """The key holding the time of ``event`` (see the module docstring)."""
+    return "created_at" if event != "user_failed_login" and _activity(event) == 1 else "updated_at"
+
+
+def _time(top: dict[str, msgspec.Raw], event: str) -> int | None:
+    return c.first_time(_v(top, _time_key(event)))
+
+
+def _unmapped(top: dict[str, msgspec.Raw], event: str, mapped: frozenset[str]) -> bytes | None:
+    return c.unmapped_pop(top, mapped | {_time_key(event)} if _time(top, event) is not None else mapped)
 
 
 def api_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], list[int | None], list[int]]:
     """API Activity leaves, times and activity ids of system hook events (not user_failed_login)."""
     events = [_s(t, "event_name") or "" for t in tops]
-    times = [_time(t) for t in tops]
+    times = [_time(t, e) for t, e in zip(tops, events, strict=True)]
     res, sid = c.resource, c.sid
     resources = []
     actor_name, actor_uid, actor_app = [], [], []
@@ -140,9 +160,9 @@ def api_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], lis
         "actor.user.uid": actor_uid,
         "actor.app_name": actor_app,
         "resources": resources,
-        "unmapped": [c.unmapped_pop(t, _REPO_MAPPED if e == "repository_update" else _KEY_MAPPED if e.startswith("key_")
-                                    else _SUBGROUP_MAPPED if e.startswith("subgroup_")
-                                    else _GROUP_MAPPED if e.startswith("group_") and "full_path" not in t else _MAPPED)
+        "unmapped": [_unmapped(t, e, _REPO_MAPPED if e == "repository_update" else _KEY_MAPPED if e.startswith("key_")
+                                 else _SUBGROUP_MAPPED if e.startswith("subgroup_")
+                                 else _GROUP_MAPPED if e.startswith("group_") and "full_path" not in t else _MAPPED)
                      for e, t in zip(events, tops, strict=True)],  # fmt: skip
     }
     return cols, times, [_activity(e) for e in events]
@@ -151,7 +171,7 @@ def api_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], lis
 def auth_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], list[int | None], list[int]]:
     """Authentication leaves, times and activity ids of ``user_failed_login`` events."""
     n = len(tops)
-    times = [_time(t) for t in tops]
+    times = [_time(t, "user_failed_login") for t in tops]
     cols = {
         "user.name": [_s(t, "username", "name") for t in tops],
         "user.uid": [c.sid(_v(t, "user_id")) for t in tops],
@@ -162,6 +182,6 @@ def auth_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], li
         "status": ["Failure"] * n,
         "status_detail": [_s(t, "state") for t in tops],
         "service.name": ["GitLab"] * n,
-        "unmapped": c.unmapped_rest(tops, _AUTH_MAPPED),
+        "unmapped": [_unmapped(t, "user_failed_login", _AUTH_MAPPED) for t in tops],
     }
     return cols, times, [1] * n  # Logon
