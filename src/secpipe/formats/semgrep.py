@@ -43,7 +43,10 @@ one file) is no failure of the scan and is not stored.
 
 Dead letters: a document that is not a JSON object with a ``results`` list whole; one match or error of the
 wrong shape alone. Recognized by a match's ``check_id``
-beside its ``extra`` object and ``start`` position, or the ``paths.scanned`` of a report without one.
+beside its ``extra`` object and ``start`` position, or the ``paths.scanned`` of a report without one, or (a report
+without ``paths``: Semgrep before 0.3x, as semgrep/semgrep#2128 shows one) the first error's integer ``code``
+and ``type``. ``paths.skipped`` (``--verbose``): one Scan Activity of the targets not scanned, each kept with its
+reason (:mod:`._semgrep_paths`).
 
 A secret rule's match keeps the secret it found out of the lake, as gitleaks' leaks and GitLab secret
 detection's findings do (:mod:`._found_secrets`): Semgrep writes the matched source text into the match
@@ -82,7 +85,17 @@ from secpipe.formats._findings import (
     str_lists,
 )
 from secpipe.formats._scan_errors import level_severity, scan_errors
-from secpipe.formats.base import Decoded, base_columns, const, event_uids, int32_or_none, strs, to_batch
+from secpipe.formats._semgrep_paths import skipped_scan
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    base_columns,
+    const,
+    event_uids,
+    int32_or_none,
+    strs,
+    to_batch,
+)
 
 
 class _Pos(msgspec.Struct, gc=False):
@@ -138,6 +151,7 @@ class _Report(msgspec.Struct):
     results: list[msgspec.Raw]
     version: str | None = None
     errors: list[msgspec.Raw] | None = None
+    paths: msgspec.Raw = msgspec.Raw(b"null")  # read only where it lists skipped targets (:mod:`._semgrep_paths`)
 
 
 _CLS = "application_security_posture_finding"
@@ -296,7 +310,11 @@ class Semgrep(ReportFormat):
             return 0
         if b'"check_id"' in h and _EXTRA.search(h) and _START.search(h):
             return 88
-        return 85 if _EMPTY.search(h) else 0
+        if _EMPTY.search(h):
+            return 85
+        # a report without paths (Semgrep before 0.3x; a scan that failed early): its first error is a cli_error
+        first = _FIRST_ERROR.search(h)
+        return 80 if first is not None and _ERROR_CODE.search(first[1]) and _ERROR_TYPE.search(first[1]) else 0
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map each match, then each error; one of the wrong shape is dead-lettered alone."""
@@ -306,6 +324,15 @@ class Semgrep(ReportFormat):
         if failed:
             out.extend(self.map_each(failed, _Error, _ERROR_MAPPED, "a Semgrep error", source,
                                      lambda recs, raws, unmapped: self._errors(recs, raws, unmapped, report.version)))
+        if b'"skipped"' in bytes(report.paths):  # --verbose: the targets not scanned
+            got = skipped_scan(self.name, self.product, self.vendor, report.paths, data, version=report.version,
+                               detections=len(report.results), failed=bool(failed))  # fmt: skip
+            if isinstance(got, str):
+                out.dead.append(DeadLetter(got, source, 0, bytes(report.paths), self.name))
+                out.events += 1
+            elif got is not None:
+                out.batches.append(got)
+                out.events += 1
         return out
 
     def _errors(self, es: list[_Error], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:
@@ -433,5 +460,10 @@ def _error_type(value: Any) -> str | None:
 _EXTRA = re.compile(rb'"extra"\s*:\s*\{')
 _START = re.compile(rb'"start"\s*:\s*\{\s*"(?:line|col|offset)"\s*:')
 _EMPTY = re.compile(rb'"paths"\s*:\s*\{\s*(?:"_comment"\s*:\s*"[^"]*"\s*,\s*)?"scanned"\s*:')
+#: the first ``errors[]`` object's keys before any nested one; a cli_error has an integer ``code`` (its exit code)
+#: and a ``type`` (a name, or ``[name, details]``)
+_FIRST_ERROR = re.compile(rb'"errors"\s*:\s*\[\s*\{([^{}]*)')
+_ERROR_CODE = re.compile(rb'"code"\s*:\s*\d')
+_ERROR_TYPE = re.compile(rb'"type"\s*:\s*[\["]')
 
 __all__ = ["Semgrep"]
