@@ -12,7 +12,8 @@ ingest`` runs (:func:`secpipe.runtime.batch.ingest_files`: framing, record accum
 an exception escaping, a whole body dead-lettered as a decoder error, a dead letter without a
 reason, records read that are neither stored nor dead-lettered, uids differing between two runs of
 the same input, the native and Python paths disagreeing on the uids or dead letters, or (given the
-body without the damaged record) a neighbour of it not stored.
+body without the damaged record) a neighbour of it not stored; the campaign also reports a round whose checks
+took more CPU than their input's size allows (:data:`SLOW_CPU_SECONDS`: a hang, work growing faster than the input).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import random
 import re
 import sys
 import tempfile
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -569,6 +571,11 @@ def _raws(d: Decoded) -> list[str]:
     return [r for b in d.batches if "raw_data" in b.schema.names for r in b.column("raw_data").to_pylist()]
 
 
+#: CPU seconds the checks of one round may take per MiB of input (and for the first MiB): three decodes, two runs
+#: of a few MB take a few seconds; past this the round is reported
+SLOW_CPU_SECONDS = 20.0
+
+
 def campaign(seed: int, n: int, *, formats_: list[str] | None = None, log: Callable[[str], None] = print) -> int:
     """Run ``n`` rounds: a random sample, a random mutation, as ``auto`` and as its own format."""
     from secpipe import formats
@@ -604,7 +611,11 @@ def campaign(seed: int, n: int, *, formats_: list[str] | None = None, log: Calla
         tally[mname] = tally.get(mname, 0) + 1
         cross = [rng.choice(every)] if os.environ.get("FUZZ_CROSS") else []  # also as a random other format
         for fmt in {"auto", own[path] or "json", *(formats_ or []), *cross}:
+            cpu = time.process_time()
             errs = problems(mutated, fmt, both_paths=fmt != "auto")
+            cpu = time.process_time() - cpu
+            if cpu > SLOW_CPU_SECONDS * (1 + len(mutated) / (1 << 20)):  # a hang, or work growing faster than the input
+                errs = [*errs, f"{cpu:.1f} s of CPU for {len(mutated)} bytes"]
             if without is not None and not errs and fmt != "auto":
                 errs = neighbour_problems(without, mutated, fmt)
             if errs:
