@@ -300,7 +300,7 @@ _SSHD_DROP = (
 _SSHD_APPS = pa.array(["sshd", "sshd-session"], S)
 
 
-def _sshd_drops(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+def _drop_lines(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(sshd's ``drop connection`` lines, their Network Activity columns with ``_activity`` and
     ``_sshd`` for ``unmapped``), or None when there are none: a TCP connection to the SSH server
     refused before any authentication (no user to name: not an Authentication), as a firewall's
@@ -317,6 +317,7 @@ def _sshd_drops(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Ar
     src = _ip6_short(group(got, "src"))
     cols = {
         "_activity": const(5, n, _I32),
+        "activity_name": const("Refuse", n),
         "_sshd": _object([("startups", group(got, "n"))], n),
         "action_id": const(2, n, _I32),
         "action": const("Denied", n),
@@ -333,4 +334,87 @@ def _sshd_drops(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Ar
         "dst_endpoint.ip": _ip6_short(group(got, "dst")),
         "dst_endpoint.port": _number(group(got, "dport"), _I32),
     }
+    return hit, cols
+
+
+#: sshd's PerSourcePenalties recording a penalty on a client's address (OpenSSH 9.8+ srclimit.c
+#: ``srclimit_penalise``, its function name before the text): ``ipv4: new 192.0.2.7/32 active penalty of
+#: 30.000 seconds for penalty: failed authentication`` (``deferred`` below the activation threshold, logged at
+#: VERBOSE), ``192.0.2.7/32: activating ipv4 penalty of 45.000 seconds for ...`` (a deferred one grown past
+#: it), ``ipv4 penalty table full, cannot penalise 192.0.2.7/32 for ...`` (not recorded). 9.8 wrote the
+#: seconds without decimals; a capture cut after "seconds" is read without its reason.
+_SSHD_PENALTY = (
+    r"^srclimit_penalise: (?:"
+    r"(?P<fam>ipv[46]): new (?P<src>[^\s/]+)/(?P<bits>\d{1,3}) (?P<state>active|deferred) penalty of "
+    r"(?P<secs>\d{1,9}(?:\.\d{1,6})?) seconds"
+    r"|(?P<src2>[^\s/]+)/(?P<bits2>\d{1,3}): (?P<state2>activating) (?P<fam2>ipv[46]) penalty of "
+    r"(?P<secs2>\d{1,9}(?:\.\d{1,6})?) seconds"
+    r"|(?P<fam3>ipv[46]) penalty (?P<state3>table full), cannot penalise (?P<src3>[^\s/]+)/(?P<bits3>\d{1,3})"
+    r")(?: for (?P<why>\S.*?))?\s*$"
+)
+
+
+def _penalty_lines(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(sshd's ``srclimit_penalise`` lines, their Network Activity columns), or None when there are none: the
+    SSH server's decision about a client's inbound connections, as an IPS's block is -- activity Other named
+    ``Penalty``; a new active or an activating penalty Denied / Blocked (sshd refuses the address's connections
+    for its time: the ``drop connection`` lines that follow), a deferred one Observed / Logged, one the full
+    table kept out Observed / No Action; the client's address the source (its mask length, the penalty's state,
+    seconds and address family in ``unmapped.sshd``), the reason ``status_detail``, direction Inbound, TCP."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"srclimit_penalise: ",)):
+        return None
+    cand = pc.fill_null(pc.is_in(app, value_set=_SSHD_APPS), False)
+    if (found := _matches(cand, msg, _SSHD_PENALTY)) is None:
+        return None
+    hit, got = found
+    n = len(got)
+
+    def pick(name: str) -> pa.Array:
+        return pc.coalesce(*(_nil_empty(group(got, name + k)) for k in ("", "2", "3") if name + k in _PENALTY_GROUPS))
+
+    src, state = _ip6_short(pick("src")), pick("state")
+    blocked = pc.is_in(state, value_set=pa.array(["active", "activating"], S))
+    logged = pc.equal(state, "deferred")
+    items = [("penalty", json_string(state)), ("seconds", pick("secs")), ("masklen", pick("bits")),
+             ("family", json_string(pick("fam")))]  # fmt: skip
+    cols = {
+        "_activity": const(99, n, _I32),
+        "activity_name": const("Penalty", n),
+        "_sshd": _object(items, n),
+        "action_id": pc.if_else(blocked, pa.scalar(2, _I32), pa.scalar(3, _I32)),
+        "action": pc.if_else(blocked, "Denied", "Observed"),
+        "disposition_id": pc.if_else(blocked, pa.scalar(2, _I32), pc.if_else(logged, pa.scalar(17, _I32), pa.scalar(16, _I32))),
+        "disposition": pc.if_else(blocked, "Blocked", pc.if_else(logged, "Logged", "No Action")),
+        "status_detail": _nil_empty(group(got, "why")),
+        "connection_info.direction_id": const(1, n, _I32),
+        "connection_info.direction": const("Inbound", n),
+        "connection_info.protocol_num": const(6, n, _I32),
+        "connection_info.protocol_name": const("tcp", n),
+        "connection_info.protocol_ver_id": pc.if_else(pc.equal(pick("fam"), "ipv6"), pa.scalar(6, _I32), pa.scalar(4, _I32)),
+        "src_endpoint.ip": src,
+    }  # fmt: skip
+    return hit, cols
+
+
+_PENALTY_GROUPS = frozenset(re.findall(r"\(\?P<(\w+)>", _SSHD_PENALTY))
+
+
+def _sshd_drops(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """sshd's refusals (:func:`_drop_lines`) and penalties (:func:`_penalty_lines`) as one reader: (their
+    lines, their Network Activity columns in the lines' order), or None when there are none."""
+    found = [x for x in (_drop_lines(app, msg), _penalty_lines(app, msg)) if x is not None]
+    if len(found) < 2:
+        return found[0] if found else None
+    (h1, c1), (h2, c2) = found
+    hit = pc.or_(h1, h2)
+    first = h1.filter(hit)  # each taken line: a drop (else a penalty)
+    at1 = pc.subtract(pc.cumulative_sum(first.cast(pa.int64())), 1)
+    at2 = pc.subtract(pc.cumulative_sum(pc.invert(first).cast(pa.int64())), 1)
+    none = pa.scalar(None, pa.int64())
+    take1, take2 = pc.if_else(first, at1, none), pc.if_else(first, none, at2)
+    cols = {}
+    for key in dict.fromkeys([*c1, *c2]):
+        a = c1[key].take(take1) if key in c1 else None
+        b = c2[key].take(take2) if key in c2 else None
+        cols[key] = b if a is None else a if b is None else pc.if_else(first, a, b)
     return hit, cols
