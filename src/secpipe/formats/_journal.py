@@ -258,10 +258,12 @@ def json_fields(lines: pa.Array, offs: pa.Array, out: Decoded, source: str, fmt:
     text = pa.array([r.decode("utf-8", "backslashreplace") for r in raws], S)
     nulls = pa.nulls(n, S)
     exe = pa.array(col["exe"], S)
+    exe_name = group(pc.extract_regex(exe, r"(?P<v>[^/]+)$"), "v")
+    exe = pc.if_else(pc.is_valid(exe_name), exe, nulls)  # a path naming no file ("", "/usr/bin/") is none: a File has a name
     trusted = {  # the entry's own fields placed in OCSF by :func:`place` (their keys: ``journal_`` and the OCSF path)
         "journal_actor.app_name": pc.coalesce(pa.array(col["unit"], S), pa.array(col["user_unit"], S)),
         "journal_actor.process.file.path": exe,
-        "journal_actor.process.file.name": group(pc.extract_regex(exe, r"(?P<v>[^/]+)$"), "v"),
+        "journal_actor.process.file.name": exe_name,
         "journal_actor.process.cmd_line": pa.array(col["cmdline"], S),
         "journal_actor.process.user.uid": pc.if_else(pc.is_valid(_ints(col["uid"])), pa.array(col["uid"], S), nulls),
         "journal_device.boot_uid": pa.array(col["boot"], S), "journal_device.os_machine_uuid": pa.array(col["machine"], S),

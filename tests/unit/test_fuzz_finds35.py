@@ -1,0 +1,42 @@
+"""What the session-35 fuzz found (``python -m tests.unit.mutate`` seeds 3314 up, the wire-route fuzz of
+:mod:`tests.unit.wire_mutate`, and probes of the fields the session's commits began to read), each failing before
+its fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from secpipe import formats
+from secpipe.formats import _journal
+from secpipe.schema.ocsf import validate_batch
+from tests.unit.test_journal_fields35 import EXPORT
+
+
+def _decoded(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
+    doc = b"".join(json.dumps(e).encode() + b"\n" for e in entries)
+    d = formats.get("syslog").decode(doc, "journal")
+    rows = []
+    for b in d.batches:
+        assert validate_batch(b.column("class_name")[0].as_py().lower().replace(" ", "_"), b.schema) == []
+        rows.extend(b.to_pylist())
+    return rows, d
+
+
+def test_a_journal_executable_naming_no_file_is_no_file() -> None:
+    """systemd's documented export entries as ``journalctl -o json`` lines (tests/cases/holdout/
+    systemd-journal-export-format.txt), ``_EXE`` of the first made ``""`` or ``/usr/libexec/`` (a path naming
+    no file): since cde716ec read ``_EXE`` as ``actor.process.file``, a document whose every ``_EXE`` named no file
+    had a path column but no name column, and the decode stopped with KeyError 'actor.process.file.name': the
+    whole document dead-lettered as a decoder error. Such a path is none now (an OCSF File has a name; the value
+    stays in raw_data); the other entry's file is kept."""
+    _raws, _offs, entries, _bad = _journal.export_entries(EXPORT)
+    for exe in ("", "/usr/libexec/", "/"):
+        alone = dict(entries[0], _EXE=exe)
+        rows, d = _decoded([alone])
+        assert not d.dead and d.events == 1
+        assert "file" not in (rows[0]["actor"]["process"] or {}) or rows[0]["actor"]["process"]["file"] is None
+        rows, d = _decoded([alone, entries[1]])
+        assert not d.dead and d.events == 2
+        assert rows[0]["actor"]["process"].get("file") is None
+        assert rows[1]["actor"]["process"]["file"] == {"path": "/usr/bin/bash", "name": "bash", "type_id": 1}
