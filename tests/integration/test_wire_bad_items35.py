@@ -108,7 +108,8 @@ def test_hec_one_bad_event_rest_stored_retry_stores_nothing_twice(server: Server
     sql = "SELECT count(*) FROM authentication WHERE unmapped LIKE '%hec-bad-35%'"  # the envelope's host, in unmapped.hec
     assert server.wait_rows(sql, 3) == 3  # those before the bad event, and the one after it
     got = server.query("SELECT reason, decode(raw) FROM dead_letter WHERE source LIKE 'hec:%' AND reason LIKE '%event 2 of%'")
-    assert got == [["HEC Invalid data format (code 6): event 2 of the request", events[2][:40]]]
+    assert len(got) == 1 and got[0][1] == events[2][:40]
+    assert got[0][0].startswith("HEC Invalid data format (code 6): event 2 of the request: not JSON: ")
     _settled(server)
     duplicates = _metric(server, "secpipe_duplicates_total")
     assert _hec(server, body).json()["invalid-event-number"] == 2  # a sender's retry of the same body
@@ -129,8 +130,8 @@ def test_hec_event_without_event_field(server: Server) -> None:
     assert server.wait_rows(f"SELECT count(*) FROM api_activity WHERE api.request.uid IN ({ids})", 3) == 3
     sql = "SELECT reason FROM dead_letter WHERE source LIKE 'hec:%' AND reason LIKE 'HEC Event field %' ORDER BY reason"
     assert server.wait_rows(sql.replace("SELECT reason", "SELECT count(*)").replace(" ORDER BY reason", ""), 2) == 2
-    assert server.query(sql) == [["HEC Event field cannot be blank (code 13): event 3 of the request"],
-                                 ["HEC Event field is required (code 12): event 1 of the request"]]
+    assert server.query(sql) == [["HEC Event field cannot be blank (code 13): event 3 of the request: a blank event"],
+                                 ["HEC Event field is required (code 12): event 1 of the request: no event"]]
 
 
 def test_otlp_json_record_that_is_no_object(server: Server) -> None:
@@ -146,4 +147,16 @@ def test_otlp_json_record_that_is_no_object(server: Server) -> None:
     ids = ", ".join(f"'{json.loads(e)['auditID']}'" for e in k8s)
     assert server.wait_rows(f"SELECT count(*) FROM api_activity WHERE api.request.uid IN ({ids})", 2) == 2
     sql = "SELECT count(*) FROM dead_letter WHERE source LIKE 'otlp:%' AND reason LIKE '%logRecords[1]%'"
+    assert server.wait_rows(sql, 1) == 1
+
+
+def test_hec_event_over_the_json_depth_limit(server: Server) -> None:
+    k8s = K8S[5:7]
+    events = [json.dumps({"sourcetype": "kube:apiserver:audit", "event": json.loads(e)}) for e in k8s]
+    deep = '{"event":' + '{"a":' * 80 + "1" + "}" * 80 + "}"  # past server.max_json_depth (64 by default)
+    r = _hec(server, "\n".join([events[0], deep, events[1]]))
+    assert r.status_code == 400 and r.json() == {"text": "Invalid data format", "code": 6, "invalid-event-number": 1}
+    ids = ", ".join(f"'{json.loads(e)['auditID']}'" for e in k8s)
+    assert server.wait_rows(f"SELECT count(*) FROM api_activity WHERE api.request.uid IN ({ids})", 2) == 2
+    sql = "SELECT count(*) FROM dead_letter WHERE source LIKE 'hec:%' AND reason LIKE '%event 1 of the request: JSON nesting depth%'"
     assert server.wait_rows(sql, 1) == 1

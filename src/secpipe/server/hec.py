@@ -9,8 +9,8 @@ rate):
 - ``POST /services/collector``, ``/services/collector/event`` (and ``/1.0``): one or more
   event envelopes ``{"event": ..., "time", "host", "source", "sourcetype", "index",
   "fields"}`` concatenated (with or without whitespace between them), gzip allowed. An event
-  that is no JSON (up to the next line opening an object) or no envelope Splunk takes (no
-  ``event``, a blank one) is dead-lettered alone with its reason and the others are stored;
+  that is no JSON (up to the next line opening an object), over a JSON limit (depth, string
+  length) or no envelope Splunk takes (no ``event``, a blank one) is dead-lettered alone with its reason and the others are stored;
   the answer is then Splunk's for such a request: 400 with the first refused event's code
   (6, 12, 13) and ``invalid-event-number`` (Splunk indexes the events before it and drops
   the rest; a sender that resends the request, or the events after it, stores nothing twice:
@@ -182,19 +182,22 @@ def split_events(body: bytes, limits: Limits | None = None) -> list[bytes]:
 
 def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
     """:func:`_events` of a body every event of which is JSON; HecError 400 (code 6) otherwise."""
-    raws, array, unreadable = _events(body, limits)
+    raws, array, unreadable = _events(body, limits, apart=False)
     if unreadable:
         raise HecError(400, 6, **_bad_event(min(unreadable)))
     return raws, array
 
 
-def _events(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes, dict[int, bytes]]:
+def _events(body: bytes, limits: Limits | None, *, apart: bool = True,
+            ) -> tuple[list[bytes], bytes, dict[int, tuple[bytes, str]]]:
     """The raw events, the same events as one JSON array (decoded once more by the caller), and
-    the events that are no JSON by their number in the body (0 the first), with their text.
+    the events set apart by their number in the body (0 the first), with their text and why.
 
     An event that is no JSON (cut short, a stray line) ends where the next line opening an object
     begins (shippers write one event a line): the events after it are read on, as Splunk would
-    not (it indexes those before and answers code 6 with ``invalid-event-number``).
+    not (it indexes those before and answers code 6 with ``invalid-event-number``). On the fast
+    paths an event over a JSON limit is set apart too (:func:`_within`), unless not ``apart``
+    (the limit's HTTPError then).
 
     Fast path: cut at ``}<whitespace>{`` and decode as one array joined by ``\\n,`` -- a cut
     inside a string would leave a raw newline inside that string, which JSON forbids, so the
@@ -210,10 +213,7 @@ def _events(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes, dic
     found = native(body) if native is not None else None
     if found is not None:
         depth, raws, array = found
-        if limits is not None:
-            check_depth_figure(depth, limits.max_json_depth)
-            check_strings(body, limits.max_string_bytes)
-        return raws, array, {}
+        return _checked(body, raws, array, limits, apart, depth)
     text = body.strip()
     if not text:
         raise HecError(400, 5)
@@ -227,24 +227,21 @@ def _events(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes, dic
             check_depth(body, limits.max_json_depth, limits.max_string_bytes)
         raise HecError(400, 6, "JSON nesting too deep") from None
     else:
-        if limits is not None:
-            check_parts_depth(array, raws, limits.max_json_depth)
-            check_strings(body, limits.max_string_bytes)
-        return raws, array, {}
+        return _checked(body, raws, array, limits, apart)
     if limits is not None:
         check_depth(body, limits.max_json_depth, limits.max_string_bytes)
     dec = json.JSONDecoder()
     s = text.decode("utf-8", "replace")
     out: list[bytes] = []
-    unreadable: dict[int, bytes] = {}
+    unreadable: dict[int, tuple[bytes, str]] = {}
     pos = 0
     while pos < len(s):
         try:
             _obj, end = dec.raw_decode(s, pos)
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as exc:
             found = _NEXT_OBJECT.search(s, pos)
             end = found.end() if found is not None else len(s)
-            unreadable[len(out) + len(unreadable)] = s[pos:end].rstrip().encode()
+            unreadable[len(out) + len(unreadable)] = (s[pos:end].rstrip().encode(), f"not JSON: {exc.msg}")
         else:
             out.append(s[pos:end].encode())
         pos = end
@@ -423,26 +420,64 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     return [generic if name is None else name for name in names], _in_context(names, docs, envs)
 
 
-def _event_error(raw: bytes) -> int | None:
+def _checked(body: bytes, raws: list[bytes], array: bytes, limits: Limits | None, apart: bool,
+             depth: int | None = None) -> tuple[list[bytes], bytes, dict[int, tuple[bytes, str]]]:
+    """:func:`_events` of a body cut on a fast path: its events checked against ``limits`` (their
+    deepest nesting ``depth`` when measured, else each part's), those over set apart
+    (:func:`_within`) or, unless ``apart``, the limit's HTTPError raised."""
+    if limits is None:
+        return raws, array, {}
+    try:
+        if depth is None:
+            check_parts_depth(array, raws, limits.max_json_depth)
+        else:
+            check_depth_figure(depth, limits.max_json_depth)
+        check_strings(body, limits.max_string_bytes)
+    except HTTPError as exc:
+        if not apart:
+            raise
+        return _within(raws, limits, exc)
+    return raws, array, {}
+
+
+def _within(raws: list[bytes], limits: Limits, exc: HTTPError) -> tuple[list[bytes], bytes, dict[int, tuple[bytes, str]]]:
+    """:func:`_events` of events some of which are over a JSON limit (``exc``: the body's check
+    said so), each checked alone: those within, as a JSON array too, and those over, with why."""
+    over: dict[int, tuple[bytes, str]] = {}
+    for n, raw in enumerate(raws):
+        try:
+            check_depth(raw, limits.max_json_depth, limits.max_string_bytes)
+        except HTTPError as one:
+            over[n] = (raw, str(one))
+    if not over:  # (no event alone is over: the body's figure said more than its events do)
+        raise exc
+    kept = [raw for n, raw in enumerate(raws) if n not in over]
+    return kept, b"[" + b",".join(kept) + b"]", over
+
+
+def _event_error(raw: bytes) -> tuple[int, str] | None:
     """The Splunk code :func:`build_items` refuses one envelope with (6 not an envelope, 12 no
-    event, 13 a blank one, 6 a string event that is no UTF-8), None for one it takes."""
+    event, 13 a blank one, 6 a string event that is no UTF-8) and why; None for one it takes."""
     try:
         event = bytes(_ENVELOPE.decode(raw).event)
-        if event[:1] == b'"':
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        return 6, f"not an event envelope: {exc}"
+    if event[:1] == b'"':
+        try:
             msgspec.json.decode(event, type=str)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return 6
-    return 12 if event == b"null" else 13 if event in (b'""', b"{}") else None
+        except UnicodeDecodeError:
+            return 6, "a string event that is not UTF-8"
+    return (12, "no event") if event == b"null" else (13, "a blank event") if event in (b'""', b"{}") else None
 
 
-def screened_items(raws: list[bytes], unreadable: dict[int, bytes], default_st: str | None, extra: dict[str, str],
-                   array: bytes | None = None,
-                   ) -> tuple[str | list[str | None], list[bytes], list[int], dict[int, tuple[int, bytes]]]:
+def screened_items(raws: list[bytes], unreadable: dict[int, tuple[bytes, str]], default_st: str | None,
+                   extra: dict[str, str], array: bytes | None = None,
+                   ) -> tuple[str | list[str | None], list[bytes], list[int], dict[int, tuple[int, bytes, str]]]:
     """:func:`build_items` of the envelopes it takes, the others set apart: the format name(s) and
-    documents, each document's event number in the body (0 the first), and the Splunk code and
-    text of each refused event by its number (``unreadable``: the events :func:`_split` found no
-    JSON, code 6). The envelopes are built together (one decode) unless one is refused."""
-    refused = {n: (6, text) for n, text in unreadable.items()}
+    documents, each document's event number in the body (0 the first), and the Splunk code, text
+    and why of each refused event by its number (``unreadable``: those :func:`_events` set apart,
+    code 6). The envelopes are built together (one decode) unless one is refused."""
+    refused = {n: (6, text, why) for n, (text, why) in unreadable.items()}
     numbers = [n for n in range(len(raws) + len(unreadable)) if n not in unreadable] if unreadable else list(range(len(raws)))
     try:
         names, docs = build_items(raws, default_st, extra, None if unreadable else array)
@@ -450,7 +485,7 @@ def screened_items(raws: list[bytes], unreadable: dict[int, bytes], default_st: 
     except HecError:
         pass
     codes = [_event_error(raw) for raw in raws]
-    refused.update((n, (code, raw)) for n, code, raw in zip(numbers, codes, raws, strict=True) if code is not None)
+    refused.update((n, (code[0], raw, code[1])) for n, code, raw in zip(numbers, codes, raws, strict=True) if code)
     kept = [raw for raw, code in zip(raws, codes, strict=True) if code is None]
     numbers = [n for n, code in zip(numbers, codes, strict=True) if code is None]
     names, docs = build_items(kept, default_st, extra) if kept else ([], [])
@@ -602,8 +637,8 @@ def routes(ctx: AppContext) -> list[Route]:
             raise
         reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True)) if docs else []
         if refused:  # stored the others first: a retry of the request (a 503 here) finds them in the lake
-            dead = [DeadLetter(f"HEC {_TEXT[code]} (code {code}): event {n} of the request", source, n, raw, "auto")
-                    for n, (code, raw) in sorted(refused.items())]
+            dead = [DeadLetter(f"HEC {_TEXT[code]} (code {code}): event {n} of the request: {why}", source, n, raw,
+                               "auto") for n, (code, raw, why) in sorted(refused.items())]  # fmt: skip
             await run_in_threadpool(ctx.service.dead_letter, dead)
             # as Splunk answers (its number the first refused event's), though every event it takes is stored
             first = min(refused)
