@@ -300,6 +300,13 @@ _SSHD_DROP = (
 _SSHD_APPS = pa.array(["sshd", "sshd-session"], S)
 
 
+def _sshd_lines(app: pa.Array, msg: pa.Array, needle: bytes, regex: str) -> tuple[pa.Array, pa.Array] | None:
+    """(sshd's messages holding ``needle`` that ``regex`` takes, its groups for them), or None."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (needle,)):
+        return None
+    return _matches(pc.fill_null(pc.is_in(app, value_set=_SSHD_APPS), False), msg, regex)
+
+
 def _drop_lines(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(sshd's ``drop connection`` lines, their Network Activity columns with ``_activity`` and
     ``_sshd`` for ``unmapped``), or None when there are none: a TCP connection to the SSH server
@@ -307,10 +314,7 @@ def _drop_lines(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Ar
     deny is -- activity Refuse, Denied / Blocked, direction Inbound; the client the source, the
     server's address and port the destination, the reason (a PerSourcePenalties penalty, MaxStartups)
     as ``status_detail``; the count of unauthenticated connections in ``unmapped.sshd.startups``."""
-    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"drop connection #",)):
-        return None
-    cand = pc.fill_null(pc.is_in(app, value_set=_SSHD_APPS), False)
-    if (found := _matches(cand, msg, _SSHD_DROP)) is None:
+    if (found := _sshd_lines(app, msg, b"drop connection #", _SSHD_DROP)) is None:
         return None
     hit, got = found
     n = len(got)
@@ -361,10 +365,7 @@ def _penalty_lines(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa
     for its time: the ``drop connection`` lines that follow), a deferred one Observed / Logged, one the full
     table kept out Observed / No Action; the client's address the source (its mask length, the penalty's state,
     seconds and address family in ``unmapped.sshd``), the reason ``status_detail``, direction Inbound, TCP."""
-    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"srclimit_penalise: ",)):
-        return None
-    cand = pc.fill_null(pc.is_in(app, value_set=_SSHD_APPS), False)
-    if (found := _matches(cand, msg, _SSHD_PENALTY)) is None:
+    if (found := _sshd_lines(app, msg, b"srclimit_penalise: ", _SSHD_PENALTY)) is None:
         return None
     hit, got = found
     n = len(got)
