@@ -1,8 +1,8 @@
 """Mutations of real samples for the format fuzz (tests/unit/test_formats_fuzz_s21.py and the
 longer campaign ``nice -n 19 python -m tests.unit.mutate SEED ROUNDS [FORMAT...]``; ``FUZZ_ONLY``
 names the formats whose samples are drawn, ``FUZZ_CROSS=1`` also reads each as a random other
-format, ``FUZZ_KEEP`` is where failing inputs are written), and the ingest path they are checked
-through.
+format, ``FUZZ_MUTATIONS`` names the mutations drawn, ``FUZZ_KEEP`` is where failing inputs are written), and
+the ingest path they are checked through.
 
 Each mutation takes a sample's bytes and a seeded ``random.Random`` and returns (the mutated bytes,
 the body without the damaged record or line, for the neighbour check, or None), or None when it
@@ -458,6 +458,36 @@ def mix_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] 
     return b"\n".join(lines) + b"\n", None
 
 
+#: what :func:`key_mutation` gives every occurrence of a key: values of other types, empty, edge numbers and times
+_KEY_VALUES: list[Any] = [None, "", " ", 0, -1, 1.5, True, [], {}, [None], {"": None}, "\u0000", "/", "x" * 5000,
+                          2**63, -(2**63) - 1, 10**30, "1e400", "NaN", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                          "2024-02-30T00:00:00Z", [47, 98, 105, 110], ["a", "b"]]  # fmt: skip
+
+
+def _keyed(doc: Any, key: str, value: Any) -> Any:
+    """``doc`` with every ``key`` holding ``value`` (or dropped, for the ``_MARK`` value)."""
+    if isinstance(doc, dict):
+        return {k: (value if k == key else _keyed(v, key, value)) for k, v in doc.items() if k != key or value != _MARK}
+    if isinstance(doc, list):
+        return [_keyed(v, key, value) for v in doc]
+    return doc
+
+
+def key_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] | None:
+    """One key given the same odd value (or dropped) in every record that has it: a column that is all null,
+    all empty or all of another type (where a mutation of one record leaves the others' values to fill it)."""
+    parts = _json_parts(data)
+    if parts is None:
+        return None
+    kind, docs = parts
+    keys = sorted({str(p[-1]) for d in docs for p, _v in _nodes(d) if p and isinstance(p[-1], str)})
+    if not keys:
+        return None
+    key, value = rng.choice(keys), rng.choice([*_KEY_VALUES, _MARK])
+    texts = [_dumps(_keyed(d, key, value)) for d in docs]
+    return ("\n".join(texts) + ("\n" if kind == "lines" else "")).encode("utf-8", "surrogatepass"), None
+
+
 def _loads(text: str) -> Any:
     try:
         return json.loads(text)
@@ -469,6 +499,11 @@ MUTATIONS: dict[str, Callable[[bytes, random.Random], tuple[bytes, bytes | None]
     "bytes": byte_mutation, "lines": line_mutation, "records": records_mutation, "json-many": many_mutation,
     "mix": mix_mutation, **{f"json-{n}": json_mutation(n) for n in JSON_MUTATIONS},
 }  # fmt: skip
+
+#: mutations the campaign draws besides :data:`MUTATIONS` (which the default test runs draw from, their picks unchanged)
+CAMPAIGN_MUTATIONS: dict[str, Callable[[bytes, random.Random], tuple[bytes, bytes | None] | None]] = {
+    "json-key": key_mutation,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -590,20 +625,23 @@ def campaign(seed: int, n: int, *, formats_: list[str] | None = None, log: Calla
     only = [x for x in os.environ.get("FUZZ_ONLY", "").split(",") if x]  # e.g. FUZZ_ONLY=syslog,jenkins_log
     keys = sorted((k for k in groups if not only or k in only), key=str)
     every = sorted(formats.REGISTRY)
+    muts = {**MUTATIONS, **CAMPAIGN_MUTATIONS}
+    if os.environ.get("FUZZ_MUTATIONS"):  # e.g. FUZZ_MUTATIONS=json-key,json-many
+        muts = {k: v for k, v in muts.items() if k in os.environ["FUZZ_MUTATIONS"].split(",")}
     found = 0
     tally: dict[str, int] = {}
     for i in range(n):
         path = rng.choice(groups[rng.choice(keys)])
         data = path.read_bytes()
-        mname = rng.choice(list(MUTATIONS))
+        mname = rng.choice(list(muts))
         r = random.Random(rng.random())
         try:
-            res = MUTATIONS[mname](data, r)
+            res = muts[mname](data, r)
             if res is None:
                 continue
             mutated, without = res
             while rng.random() < 0.25:  # sometimes a second mutation on top (the neighbour check is then off)
-                more = MUTATIONS[rng.choice(list(MUTATIONS))](mutated, r)
+                more = muts[rng.choice(list(muts))](mutated, r)
                 if more is not None:
                     mutated, without = more[0], None
         except (RecursionError, UnicodeError):  # a mutation of a deeply nested or undecodable document
