@@ -35,7 +35,7 @@ from secpipe.runtime.service import Service
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
-from tests.unit.mutate import MUTATIONS, ROOT, samples
+from tests.unit.mutate import CAMPAIGN_MUTATIONS, MUTATIONS, ROOT, samples
 
 #: a sample's format -> the webhook route that takes its bodies as they are
 WEBHOOKS = {"k8s_audit": "/v1/k8s/audit", "falco": "/v1/falco", "opa": "/v1/opa/logs", "alertmanager": "/v1/webhooks/alertmanager"}
@@ -109,6 +109,11 @@ def ingest(data: bytes, rng: random.Random, fmt: str = "auto") -> tuple[str, byt
 WRAPS: dict[str, Callable[[bytes, random.Random], tuple[str, bytes, str]]] = {
     "bulk": bulk, "hec-event": hec_event, "hec-raw": hec_raw, "otlp": otlp, "otlp-proto": otlp_proto, "firehose": firehose, "ingest": ingest,
 }  # fmt: skip
+
+
+#: what damages an envelope: the format fuzz's mutations, and one key the same odd value in every record (every HEC
+#: event's ``time``, every OTLP record's ``timeUnixNano``...)
+ENVELOPE_MUTATIONS = {**MUTATIONS, **CAMPAIGN_MUTATIONS}
 
 
 def http_damage(path: str, body: bytes, kind: str, rng: random.Random) -> tuple[str, bytes, dict[str, str], int]:
@@ -281,7 +286,7 @@ def campaign(seed: int, n: int, *, log: Callable[[str], None] = print) -> int:
                         continue
                 if r.random() < 0.3:  # the envelope itself damaged
                     try:
-                        got = MUTATIONS[r.choice(list(MUTATIONS))](body, r)
+                        got = ENVELOPE_MUTATIONS[r.choice(list(ENVELOPE_MUTATIONS))](body, r)
                     except (RecursionError, UnicodeError):
                         got = None
                     body = got[0] if got else body
