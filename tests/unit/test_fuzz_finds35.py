@@ -10,7 +10,7 @@ from typing import Any
 from secpipe import formats
 from secpipe.formats import _journal
 from secpipe.schema.ocsf import validate_batch
-from tests.unit.test_journal_fields35 import EXPORT
+from tests.unit.test_journal_fields35 import CASES, EXPORT
 
 
 def _decoded(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
@@ -40,3 +40,17 @@ def test_a_journal_executable_naming_no_file_is_no_file() -> None:
         assert not d.dead and d.events == 2
         assert rows[0]["actor"]["process"].get("file") is None
         assert rows[1]["actor"]["process"]["file"] == {"path": "/usr/bin/bash", "name": "bash", "type_id": 1}
+
+
+def test_a_grype_image_whose_tags_are_no_list_has_no_labels() -> None:
+    """Grype's own JSON presenter snapshot of an image scan (tests/cases/scanners27/grype-json-presenter-image.json)
+    with ``source.target.tags`` (Syft's ImageMetadata ``tags``: a list of strings) another type (json-key seed 3320
+    round 3417 made it 2**63): an integer stopped the decode with TypeError ('int' object is not iterable), the
+    whole report lost; a string was read as a list of its characters. Only a list gives labels now."""
+    doc = json.loads((CASES / "scanners27" / "grype-json-presenter-image.json").read_bytes())
+    for tags, labels in ((2**63, None), (5, None), ("v1.0", None), ({"a": "b"}, None), (["v1.0", 3, "latest"], ["v1.0", "latest"])):
+        doc["source"]["target"]["tags"] = tags
+        d = formats.get("grype").decode(json.dumps(doc).encode(), "grype.json")
+        assert not d.dead and d.events == len(doc["matches"])
+        rows = [r for b in d.batches for r in b.to_pylist()]
+        assert {json.dumps(r["resources"][0].get("labels")) for r in rows} == {json.dumps(labels)}

@@ -263,8 +263,9 @@ def _source(rep: _Report) -> dict[str, Any] | None:
                 "architecture": t.get("architecture"), "distro": distro}  # fmt: skip
         name = text_or_none(t.get("userInput")) or text_or_none(t.get("path")) or text_or_none(t.get("name"))
         uid = text_or_none(t.get("imageID")) if image else None
+        tags = t.get("tags")  # Syft's ImageMetadata.tags: a list of strings (other values are no tags)
         res = {"type": "container_image" if image else src.type, "name": name, "uid": uid,
-               "labels": [x for x in t.get("tags") or () if isinstance(x, str)] or None,
+               "labels": [x for x in tags if isinstance(x, str)] or None if isinstance(tags, list) else None,
                "data": json_col([{k: v for k, v in data.items() if v}]).to_pylist()[0]}  # fmt: skip
     else:
         name = text_or_none(t)
