@@ -9,18 +9,11 @@ from typing import Any
 
 from secpipe import formats
 from secpipe.formats import _journal
-from secpipe.schema.ocsf import validate_batch
-from tests.unit.test_journal_fields35 import CASES, EXPORT
+from tests.unit.test_journal_fields35 import CASES, EXPORT, _rows
 
 
 def _decoded(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
-    doc = b"".join(json.dumps(e).encode() + b"\n" for e in entries)
-    d = formats.get("syslog").decode(doc, "journal")
-    rows = []
-    for b in d.batches:
-        assert validate_batch(b.column("class_name")[0].as_py().lower().replace(" ", "_"), b.schema) == []
-        rows.extend(b.to_pylist())
-    return rows, d
+    return _rows(b"".join(json.dumps(e).encode() + b"\n" for e in entries))
 
 
 def test_a_journal_executable_naming_no_file_is_no_file() -> None:
