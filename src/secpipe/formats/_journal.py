@@ -50,6 +50,7 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
+from msgspec.structs import astuple
 
 from secpipe import _compute as pc
 from secpipe.formats._text import group
@@ -142,6 +143,10 @@ _Entry = msgspec.defstruct("_Entry", [(k, Any, msgspec.field(default=None, name=
                            gc=False)  # fmt: skip
 _ENTRIES = msgspec.json.Decoder(list[_Entry])  # type: ignore[valid-type]
 _ENTRY = msgspec.json.Decoder(_Entry)
+#: the same fields where each is a string (or absent): what journalctl writes for text values
+_TextEntry = msgspec.defstruct("_TextEntry", [(k, str | None, msgspec.field(default=None, name=v)) for k, v in _JSON_KEYS.items()],
+                               gc=False)  # fmt: skip
+_TEXT_ENTRIES = msgspec.json.Decoder(list[_TextEntry])  # type: ignore[valid-type]
 #: an entry of journalctl's JSON output: an object with the journal's own address fields, or a
 #: MESSAGE with the trusted fields journald adds
 _JSON_HEAD = re.compile(rb'^[ \t\r\n]*\{[^\n]*"(?:__CURSOR|__REALTIME_TIMESTAMP)"|^[ \t\r\n]*\{(?=[^\n]*"MESSAGE")'
@@ -232,8 +237,15 @@ def json_fields(lines: pa.Array, offs: pa.Array, out: Decoded, source: str, fmt:
     """The syslog header columns of ``journalctl -o json`` lines (see the module docstring); lines
     that are not a journal entry go to ``out.dead``. None when no line is one."""
     raws: list[bytes] = lines.to_pylist()
+    joined = b"[" + b",".join(raws) + b"]"
+    try:  # the common document: every field a string, decoded and split into columns in C
+        texts = _TEXT_ENTRIES.decode(joined)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        texts = None
+    if texts is not None and len(texts) == len(raws) and texts:
+        return _columns(lines, raws, dict(zip(_JSON_KEYS, zip(*map(astuple, texts), strict=True), strict=True)))
     try:  # one call for the whole document; a line holding more than one value breaks the count
-        entries: list[Any] = _ENTRIES.decode(b"[" + b",".join(raws) + b"]")
+        entries: list[Any] = _ENTRIES.decode(joined)
     except (msgspec.DecodeError, msgspec.ValidationError):
         entries = []
     if len(entries) != len(raws):  # some line is not one entry: each line alone
@@ -248,14 +260,23 @@ def json_fields(lines: pa.Array, offs: pa.Array, out: Decoded, source: str, fmt:
         lines = lines.take(pa.array(keep, pa.int64()))
     if not entries:
         return None
-    n = len(entries)
-    col = {k: [_text(getattr(e, k)) for e in entries] for k in _JSON_KEYS}
+    # the common plain string (or absent field) taken as it is, without a call per value
+    return _columns(lines, raws, {k: [v if (v := getattr(e, k)) is None or type(v) is str else _text(v) for e in entries]
+                                  for k in _JSON_KEYS})  # fmt: skip
+
+
+def _columns(lines: pa.Array, raws: list[bytes], col: dict[str, Any]) -> dict[str, pa.Array]:
+    """:func:`json_fields`' columns of the entries ``raws`` (``lines``), from each field's values ``col``."""
+    n = len(raws)
     prio = _ints(col["prio"])
     sev = pc.if_else(pc.less_equal(prio, 7), prio, pa.scalar(None, pa.int64())).cast(pa.int32())
     fac = _ints(col["fac"])
     fac = pc.if_else(pc.less_equal(fac, 23), fac, pa.scalar(None, pa.int64())).cast(pa.int32())
     micros = pc.coalesce(_ints(col["src_us"]), _ints(col["rt_us"]))
-    text = pa.array([r.decode("utf-8", "backslashreplace") for r in raws], S)
+    try:  # the entries as text: one cast where all are UTF-8 (JSON text is)
+        text = lines.cast(S)
+    except pa.ArrowInvalid:
+        text = pa.array([r.decode("utf-8", "backslashreplace") for r in raws], S)
     nulls = pa.nulls(n, S)
     exe = pa.array(col["exe"], S)
     exe_name = group(pc.extract_regex(exe, r"(?P<v>[^/]+)$"), "v")
