@@ -125,3 +125,15 @@ def test_gatekeeper_violation_event_is_its_compliance_finding() -> None:
     assert finding["message"] == 'you must provide labels: {"gatekeeper"}'
     assert finding["time"] == 1557539173000 and finding["compliance"]["status"] == "Fail"
     assert finding["metadata"]["product"]["name"] == "Gatekeeper"
+
+
+def test_an_event_whose_type_is_a_list_or_object_is_read_not_raised() -> None:
+    """The kubelet Event with ``type`` (Normal/Warning: a string) a list or an object (json-key on these Events,
+    session 35): looking the type up among the watch event types raised TypeError (unhashable) out of the
+    mapping, and ``secpipe ingest`` stopped there. Such an Event is read as one (Normal's severity: the type is
+    not Warning), the Event after it too."""
+    for odd in ([], ["Warning"], {"a": 1}):
+        body = json.dumps(dict(KUBELET, type=odd)).encode() + b"\n" + json.dumps(KUBELET).encode() + b"\n"
+        rows = _rows(body)
+        assert [r["severity_id"] for r in rows] == [1, 1]
+        assert [r["metadata"]["event_code"] for r in rows] == ["Pulling", "Pulling"]

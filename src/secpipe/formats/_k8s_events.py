@@ -63,7 +63,8 @@ def _event(raw: bytes) -> dict[str, Any] | None:
         doc = _ANY.decode(raw)
     except msgspec.DecodeError:
         return None
-    if isinstance(doc, dict) and doc.get("type") in _WATCH and isinstance(doc.get("object"), dict):
+    # a "type" of another JSON type makes no watch event (a list or an object, not hashable, raised TypeError)
+    if isinstance(doc, dict) and _s(doc.get("type")) in _WATCH and isinstance(doc.get("object"), dict):
         doc = doc["object"]  # a watch event (``--output-watch-events``, the API's watch stream)
     if not isinstance(doc, dict) or doc.get("kind", "Event") != "Event" or not isinstance(doc.get("reason"), str):
         return None
