@@ -52,7 +52,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -472,13 +472,17 @@ def _event_error(raw: bytes) -> tuple[int, str] | None:
 
 def screened_items(raws: list[bytes], unreadable: dict[int, tuple[bytes, str]], default_st: str | None,
                    extra: dict[str, str], array: bytes | None = None,
-                   ) -> tuple[str | list[str | None], list[bytes], list[int], dict[int, tuple[int, bytes, str]]]:
+                   ) -> tuple[str | list[str | None], list[bytes], Sequence[int], dict[int, tuple[int, bytes, str]]]:
     """:func:`build_items` of the envelopes it takes, the others set apart: the format name(s) and
     documents, each document's event number in the body (0 the first), and the Splunk code, text
     and why of each refused event by its number (``unreadable``: those :func:`_events` set apart,
     code 6). The envelopes are built together (one decode) unless one is refused."""
     refused = {n: (6, text, why) for n, (text, why) in unreadable.items()}
-    numbers = [n for n in range(len(raws) + len(unreadable)) if n not in unreadable] if unreadable else list(range(len(raws)))
+    numbers: Sequence[int] = range(len(raws))
+    if unreadable:
+        numbers = [n for n in range(len(raws) + len(unreadable)) if n not in unreadable]
+    if not raws:  # (every event set apart: nothing to build)
+        return [], [], numbers, refused
     try:
         names, docs = build_items(raws, default_st, extra, None if unreadable else array)
         return names, docs, numbers, refused

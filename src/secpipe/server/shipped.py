@@ -824,7 +824,7 @@ def _unwrapped(doc: bytes, name: str) -> bytes:
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-def json_objects(body: bytes) -> tuple[list[bytes], list[int]] | None:
+def json_objects(body: bytes) -> tuple[list[bytes], Sequence[int]] | None:
     """The JSON objects of a body that is an array of objects or objects one a line (what the
     HTTP outputs of shippers post: Fluent Bit's ``http`` output in its ``json`` and ``json_lines``
     formats, Vector's ``http`` sink), with the line of each (1 the first; an array's: the item's
@@ -833,17 +833,23 @@ def json_objects(body: bytes) -> tuple[list[bytes], list[int]] | None:
     others, for the caller to dead-letter alone; a body most of whose lines or items are no
     object is none."""
     text = body.strip()
+    numbers: Sequence[int]
     if text[:1] == b"[":
         try:
-            found = [(n, bytes(p)) for n, p in enumerate(_RAW_LIST.decode(text), 1)]
+            parts = [bytes(p) for p in _RAW_LIST.decode(text)]
         except UNREADABLE:
             return None
+        numbers = range(1, len(parts) + 1)
     else:
-        found = [(n, line) for n, raw in enumerate(body.split(b"\n"), 1) if (line := raw.strip())]
-    objects = sum(1 for _n, part in found if part[:1] == b"{")
-    if 2 * objects <= len(found):
+        lines = [ln.strip() for ln in body.split(b"\n")]
+        parts = [ln for ln in lines if ln]
+        if len(parts) == len(lines) or len(parts) == len(lines) - 1 and not lines[-1]:  # no blank line but the last
+            numbers = range(1, len(parts) + 1)
+        else:
+            numbers = [n for n, ln in enumerate(lines, 1) if ln]
+    if 2 * sum(p[:1] == b"{" for p in parts) <= len(parts):
         return None
-    return [part for _n, part in found], [n for n, _part in found]
+    return parts, numbers
 
 
 def _not_json(doc: bytes) -> str | None:
