@@ -54,8 +54,9 @@ def test_flushes_leave_no_arrow_memory_behind(real: Path, tmp_path: Path, sample
     # four rounds after round 1); what is allowed is one small allocation (1 KiB) that is alive at some
     # measurements and not at others (CloudTrail's levels alternate by 1 KiB with the hash seed
     # since its errorCode column can be a kernel's output; no Python object holds Arrow memory
-    # across rounds there)
-    assert levels[-1] <= levels[1] + _SLACK, f"Arrow memory grew across flushes of {sample}: {levels}"
+    # across rounds there; and 2.4 KiB once in a loaded CI run, at one measurement alone). A leak
+    # grows every round, so the lower of the last two levels is held to that
+    assert min(levels[-2:]) <= levels[1] + _SLACK, f"Arrow memory grew across flushes of {sample}: {levels}"
 
 
 _SLACK = 1024
