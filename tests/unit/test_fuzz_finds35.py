@@ -5,10 +5,17 @@ its fix."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from secpipe import formats
 from secpipe.formats import _journal
+from secpipe.formats.base import Decoded, Records
+from secpipe.formats.cloudtrail import CloudTrail
+from secpipe.runtime.batch import ingest_files
+from tests.unit import mutate
 from tests.unit.test_journal_fields35 import CASES, EXPORT, _rows
 
 
@@ -47,3 +54,36 @@ def test_a_grype_image_whose_tags_are_no_list_has_no_labels() -> None:
         assert not d.dead and d.events == len(doc["matches"])
         rows = [r for b in d.batches for r in b.to_pylist()]
         assert {json.dumps(r["resources"][0].get("labels")) for r in rows} == {json.dumps(labels)}
+
+
+def test_a_mapping_that_raises_in_secpipe_ingest_loses_one_record_not_the_run(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``secpipe ingest`` maps the records of many files in one pass (runtime/batch.py) and did not guard it: a
+    mapping that raised (the Kubernetes Events' TypeError of test_k8s_events_holdout28, found by json-key) stopped
+    the run, every file's records lost, where the server's combined mapping dead-letters the request alone. The
+    records are now mapped in halves down to the one that raises, dead-lettered alone with the reason at its
+    offset; the other records of the batch are stored. (AWS's documented CloudTrail records, two files of them
+    pretty-printed; the mapping made to raise on one record.)"""
+    doc = json.loads((CASES / "runtime27" / "aws-docs-cloudtrail-vpce-web-identity.json").read_bytes())
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(doc, indent=2))
+    doc["Records"] = [dict(r, eventID=f"{r['eventID']}-b") for r in doc["Records"]]
+    doc["Records"][2]["eventID"] = "fuzz-bad"
+    b.write_text(json.dumps(doc, indent=2))
+    real = CloudTrail.map_records
+    BUG = "a decoder bug"  # noqa: N806
+
+    def buggy(self: CloudTrail, recs: Records) -> Decoded:
+        if any(b'"fuzz-bad"' in r for r in recs.raws):
+            raise ValueError(BUG)
+        return real(self, recs)
+
+    monkeypatch.setattr(CloudTrail, "map_records", buggy)
+    monkeypatch.setattr(CloudTrail, "defer", lambda self, data, source: None)  # records split, not documents kept whole
+    pipe = mutate._Collect()
+    ingest_files(pipe, [str(a), str(b)], "cloudtrail")  # type: ignore[arg-type]
+    out = pipe.out
+    assert (sum(x.num_rows for x in out.batches), len(out.dead), out.events) == (7, 1, 8)
+    (dead,) = out.dead
+    assert dead.reason == "decoder error: ValueError: a decoder bug" and b'"fuzz-bad"' in dead.raw
+    assert (dead.source, dead.offset) == (str(b), 2)  # the record's place as the split gives it (its index here)

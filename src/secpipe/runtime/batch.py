@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from secpipe.formats import _context
-from secpipe.formats.base import Decoded, RecordFormat, Records, split_guarded
+from secpipe.formats.base import Decoded, RecordFormat, Records, guarded, split_guarded
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.sources.files import FileRepeats, read_documents
 
@@ -34,7 +34,7 @@ def ingest_files(
 
     def drain(name: str) -> None:
         f, recs, _size = pending.pop(name)
-        pipe.submit(f.map_records(recs))
+        pipe.submit(map_guarded(f, recs))
 
     for path in files:
         done = 0
@@ -67,3 +67,39 @@ def ingest_files(
                 done = doc.size_in
     for name in list(pending):
         drain(name)
+
+
+def map_guarded(fmt: RecordFormat, recs: Records) -> Decoded:
+    """``fmt.map_records(recs)`` that never raises: where the mapping raises (a decoder bug), the records are mapped
+    in halves, down to the record (or document kept whole) that raises, which is dead-lettered alone with the
+    reason (as :func:`~secpipe.formats.base.guarded` dead-letters a document): the records of the other files in
+    the batch are stored and the run goes on, as the server's combined mapping does (``combine._one_by_one``)."""
+    n, k = len(recs.raws), len(recs.docs)
+    if n + k == 1:
+        return _map_one(fmt, recs)
+    try:
+        return fmt.map_records(recs)
+    except Exception:  # a decoder bug: find the record (below)
+        if n + k == 0:  # only the split's dead letters
+            return Decoded(dead=list(recs.dead), events=len(recs.dead))
+    h, hd = n // 2, k // 2
+    out = map_guarded(fmt, Records(recs.raws[:h], recs.locs[:h], recs.dead, recs.events - (n - h), recs.docs[:hd]))
+    out.extend(map_guarded(fmt, Records(recs.raws[h:], recs.locs[h:], [], n - h, recs.docs[hd:])))
+    return out
+
+
+def _map_one(fmt: RecordFormat, recs: Records) -> Decoded:
+    """One record (or document kept whole) mapped; dead-lettered at its offset with the reason where that raises."""
+    raw, src, off = (recs.raws[0], *recs.locs[0]) if recs.raws else (recs.docs[0][0], recs.docs[0][1], 0)
+    mapped: list[Decoded] = []
+
+    def run() -> Decoded:
+        mapped.append(fmt.map_records(recs))
+        return mapped[0]
+
+    out = guarded(fmt, raw, src, run)
+    if not mapped:  # it raised: the record dead-lettered (and the split's letters kept)
+        out.dead[0].offset = off
+        out.dead[:0] = recs.dead
+        out.events += len(recs.dead)
+    return out
