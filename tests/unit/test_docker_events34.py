@@ -134,3 +134,15 @@ def test_mutated_events_keep_the_contract() -> None:
                 if got is not None and (bad := mutate.problems(got[0], "docker_events", both_paths=False)):
                     found.append((name, kind, bad, got[0][:300]))
     assert found == []
+
+
+def test_a_time_nano_past_int64_gives_way_to_time() -> None:
+    """The exec_create capture with ``timeNano`` (the Engine's int64 nanoseconds) past int64 (json-key seed 3322 round
+    7583 made it 10**30): its milliseconds overflowed the time column, an OverflowError out of the mapping (the
+    whole input lost). Such a timeNano is none; ``time`` (seconds) gives the event's time."""
+    doc = json.loads((CASES / "agebhar1_exec_create.json").read_bytes())
+    for ns in (10**30, 2**63):
+        dec = DockerEvents().decode(json.dumps(dict(doc, timeNano=ns)).encode(), "agebhar1")
+        assert dec.dead == [] and dec.events == 1
+        (ev,) = _rows(dec, 1007)
+        assert ev["time"] == doc["time"] * 1000

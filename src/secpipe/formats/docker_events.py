@@ -135,7 +135,8 @@ class _Facts:
         if e.Type is None and (image := _text(e.from_)) is not None:
             self.attrs.setdefault("image", image)
         ns, s = e.timeNano, e.time
-        self.when = ns // 1_000_000 if type(ns) is int and ns > 0 else c.iso_ms(s) if type(s) in (int, float) else None
+        # timeNano is the Engine's int64 nanoseconds: one past it is none (time, seconds, is read instead)
+        self.when = ns // 1_000_000 if type(ns) is int and 0 < ns < 2**63 else c.iso_ms(s) if type(s) in (int, float) else None
 
     def _compose(self, e: _Event) -> None:
         """An event of ``docker compose events --json``: its service as the container's label again."""
