@@ -87,3 +87,20 @@ def test_a_mapping_that_raises_in_secpipe_ingest_loses_one_record_not_the_run(tm
     (dead,) = out.dead
     assert dead.reason == "decoder error: ValueError: a decoder bug" and b'"fuzz-bad"' in dead.raw
     assert (dead.source, dead.offset) == (str(b), 2)  # the record's place as the split gives it (its index here)
+
+
+def test_a_sarif_suppression_whose_status_is_no_text_does_not_lose_the_log() -> None:
+    """Checkov's SARIF of an SCA image scan (tests/cases/holdout/checkov-sca-image-sarif.sarif: its third result has
+    an ``external`` suppression) with the suppression's ``status`` (SARIF 2.1.0 §3.35.3: accepted, underReview,
+    rejected) an object: looking it up among the statuses that do not suppress raised TypeError (unhashable), the
+    whole log dead-lettered as a decoder error (a static hunt for json-key's k8s find). A status that is no
+    text is none, as an absent one: the suppression suppresses; the other results are as before."""
+    data = (CASES / "holdout" / "checkov-sca-image-sarif.sarif").read_bytes()
+    before = formats.get("sarif").decode(data, "checkov.sarif")
+    doc = json.loads(data)
+    for status in ({"a": 1}, ["rejected"], 5):
+        doc["runs"][0]["results"][2]["suppressions"][0]["status"] = status
+        got = formats.get("sarif").decode(json.dumps(doc).encode(), "checkov.sarif")
+        assert not got.dead and got.events == before.events == 3
+        assert [r["status_id"] for b in got.batches for r in b.to_pylist()] == \
+            [r["status_id"] for b in before.batches for r in b.to_pylist()]  # fmt: skip

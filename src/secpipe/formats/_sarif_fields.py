@@ -110,7 +110,14 @@ def _suppressed(sups: list[Any] | None) -> bool:
     PrereleaseCompatibilityTransformer), and so does this."""
     if not sups:
         return False
-    return not any(isinstance(x, dict) and x.get("status", x.get("state")) in _NOT_SUPPRESSING for x in sups)
+    return not any(isinstance(x, dict) and _status(x) in _NOT_SUPPRESSING for x in sups)
+
+
+def _status(sup: dict[str, Any]) -> str | None:
+    """A suppression's ``status`` (else ``state``) where it is text: another JSON value is no status (an object or
+    a list, not hashable, raised TypeError and lost the log)."""
+    got = sup.get("status", sup.get("state"))
+    return got if isinstance(got, str) else None
 
 
 def _decode_column(col: pa.Array, dec: msgspec.json.Decoder) -> list[Any]:
