@@ -12,6 +12,11 @@ best wall-clock figure.
 
 Usage: taskset -c 0 python bench/formats_scanners_bench.py [--events 100000] [--only trivy,sarif]
 (the script also pins itself to CPU 0 with sched_setaffinity when it can).
+
+``--one`` measures instead the HTTP routes' case: one record a ``decode`` call (one Falco alert from
+``http_output``, one GitHub or GitLab webhook, one Alertmanager notification, one Kubernetes audit event
+from the webhook backend), where a batch's fixed costs dominate: per format, microseconds of thread CPU
+time a call (best of 5 runs of ``--calls``, the bodies cycled), one JSON line each.
 """
 
 from __future__ import annotations
@@ -570,15 +575,53 @@ def run(name: str, n: int) -> dict[str, object]:
             "floor": FLOOR, "meets_floor": eps >= FLOOR}  # fmt: skip
 
 
+def _one_bodies() -> dict[str, list[bytes]]:
+    """Real bodies the HTTP routes get, one record each."""
+    cases = Path(__file__).resolve().parents[1] / "tests" / "cases"
+    falco = (REAL / "falco/test/output_files/single_rule_with_cat_write.json").read_bytes().splitlines()
+    return {
+        "falco": [x for x in falco if x.strip()],
+        "github": [p.read_bytes() for p in sorted((REAL / "octokit-webhooks").rglob("*.json"))[:60]],
+        "alertmanager": [(REAL / "prometheus-msteams/alert/testdata/prom_post_request.json").read_bytes()],
+        "gitlab": [p.read_bytes() for p in sorted((cases / "cicd").glob("gitlab_*.json"))],
+        "k8s_audit": [(REAL / "falco/test/trace_files/k8s_audit/create_deployment.json").read_bytes()],
+    }
+
+
+def run_one(names: list[str], calls: int) -> list[dict[str, object]]:
+    """Microseconds of thread CPU time a ``decode`` call of one record (best of 5 runs of ``calls``)."""
+    bodies = _one_bodies()
+    out: list[dict[str, object]] = []
+    for name in names or list(bodies):
+        fmt, bs = formats.get(name), bodies[name]
+        for b in bs * 3:  # warm caches (layouts, kept columns, decoders)
+            fmt.decode(b, "warmup")
+        best = float("inf")
+        for _ in range(5):
+            c0 = time.thread_time()
+            for i in range(calls):
+                fmt.decode(bs[i % len(bs)], "bench")
+            best = min(best, (time.thread_time() - c0) / calls)
+        out.append({"format": name, "workload": "one record a decode call (an HTTP route's POST)", "calls": calls,
+                    "bodies": len(bs), "us_per_call": round(best * 1e6, 1), "calls_per_cpu_second": round(1 / best)})
+    return out
+
+
 def main() -> None:
     """Run the benchmark for each format and print JSON lines."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--only", default="")
+    ap.add_argument("--one", action="store_true", help="one record a decode call (falco, github, alertmanager, gitlab, k8s_audit)")
+    ap.add_argument("--calls", type=int, default=400, help="decode calls a run with --one")
     a = ap.parse_args()
     memory.tune()  # the allocator settings secpipe's CLI applies at start (runtime.memory)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
+    if a.one:
+        for r in run_one([x for x in a.only.split(",") if x], a.calls):
+            print(json.dumps(r))
+        return
     names = [x for x in a.only.split(",") if x] or list(GENERATORS)
     results = [run(nm, a.events) for nm in names]
     for r in results:
