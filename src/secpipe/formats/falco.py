@@ -410,7 +410,6 @@ class Falco(CheckedTopFormat):
     def map_top(self, al: list[_Alert], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
         if len(al) <= SMALL_ROWS:  # one alert a POST (http_output): plain Python, no kernel call a field
             return _map_small(self, al, top, raws)
-        n = len(al)
         cls = "detection_finding"
         uids = event_uids(self.name, raws)
         prio = strs([a.priority for a in al])
@@ -485,34 +484,43 @@ class Falco(CheckedTopFormat):
             "data": top.raw["output_fields"],
         })  # fmt: skip
         orig = strs([a.uuid for a in al])
-        attacks = _attacks([a.tags for a in al])
+        cols.update(_alert_columns(al, rule, output, orig, pc.coalesce(orig, strs(uids)), strs([a.source for a in al]),
+                                   _attacks([a.tags for a in al])))  # fmt: skip
         cols.update({
-            "status_id": pa.array([1] * n, pa.int32()),
-            "status": strs(["New"] * n),
-            "message": output,
-            "metadata.original_event_uid": orig,
-            "metadata.log_source": strs([a.source for a in al]),
-            "metadata.event_code": rule,
-            "finding_info.uid": pc.coalesce(orig, strs(uids)),
-            "finding_info.title": rule,
-            "finding_info.desc": output,
-            # an empty tag (a rule's ``tags: [""]``, as Falco writes it) names no type
-            "finding_info.types": str_lists([[t for t in a.tags if t] if a.tags else a.tags for a in al]),
-            "finding_info.attacks": attacks,
-            "attacks": attacks,
-            "finding_info.analytic.name": rule,
-            "finding_info.analytic.category": strs([a.source for a in al]),
-            "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
-            "finding_info.analytic.type": strs(["Rule"] * n),
-            "device.hostname": strs([a.hostname for a in al]),
-            # device.type_id is required (OCSF 1.8.0): Unknown, where the alert names a device at all
-            "device.type_id": pa.array([None if a.hostname is None else 0 for a in al], pa.int32()),
-            "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
             "resources": singleton_list(res, pc.or_(has_pod, has_ka)),
             "evidences": singleton_list(evid),
             "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(cls, cols)
+
+
+def _alert_columns(al: list[_Alert], rule: pa.Array, output: pa.Array, orig: pa.Array, finding_uid: pa.Array,
+                   source: pa.Array, attacks: pa.Array) -> dict[str, pa.Array]:  # fmt: skip
+    """The alerts' finding columns after the base ones, but their resources, evidences and unmapped (both paths)."""
+    n = len(al)
+    return {
+        "status_id": pa.array([1] * n, pa.int32()),
+        "status": strs(["New"] * n),
+        "message": output,
+        "metadata.original_event_uid": orig,
+        "metadata.log_source": source,
+        "metadata.event_code": rule,
+        "finding_info.uid": finding_uid,
+        "finding_info.title": rule,
+        "finding_info.desc": output,
+        # an empty tag (a rule's ``tags: [""]``, as Falco writes it) names no type
+        "finding_info.types": str_lists([[t for t in a.tags if t] if a.tags else a.tags for a in al]),
+        "finding_info.attacks": attacks,
+        "attacks": attacks,
+        "finding_info.analytic.name": rule,
+        "finding_info.analytic.category": source,
+        "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
+        "finding_info.analytic.type": strs(["Rule"] * n),
+        "device.hostname": strs([a.hostname for a in al]),
+        # device.type_id is required (OCSF 1.8.0): Unknown, where the alert names a device at all
+        "device.type_id": pa.array([None if a.hostname is None else 0 for a in al], pa.int32()),
+        "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
+    }
 
 
 #: the leaves of ``evidences`` and ``resources`` as :meth:`Falco.map_top` nests them (the small path's types)
@@ -611,29 +619,12 @@ def _map_small(fmt: Falco, al: list[_Alert], top: TopLevel, raws: list[bytes]) -
     rule = strs([a.rule for a in al])
     output = strs([a.message if a.output is None else a.output for a in al])
     orig_list = [a.uuid for a in al]
-    orig = strs(orig_list)
-    source = strs([a.source for a in al])
     attacks = _one_attacks(tuple(al[0].tags or ())) if n == 1 else _attacks([a.tags for a in al])
+    cols.update(_alert_columns(
+        al, rule, output, strs(orig_list), strs([o if o is not None else u for o, u in zip(orig_list, uid_list, strict=True)]),
+        strs([a.source for a in al]), attacks,
+    ))  # fmt: skip
     cols.update({
-        "status_id": pa.array([1] * n, pa.int32()),
-        "status": strs(["New"] * n),
-        "message": output,
-        "metadata.original_event_uid": orig,
-        "metadata.log_source": source,
-        "metadata.event_code": rule,
-        "finding_info.uid": strs([o if o is not None else u for o, u in zip(orig_list, uid_list, strict=True)]),
-        "finding_info.title": rule,
-        "finding_info.desc": output,
-        "finding_info.types": str_lists([[t for t in a.tags if t] if a.tags else a.tags for a in al]),
-        "finding_info.attacks": attacks,
-        "attacks": attacks,
-        "finding_info.analytic.name": rule,
-        "finding_info.analytic.category": source,
-        "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
-        "finding_info.analytic.type": strs(["Rule"] * n),
-        "device.hostname": strs([a.hostname for a in al]),
-        "device.type_id": pa.array([None if a.hostname is None else 0 for a in al], pa.int32()),
-        "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
         "resources": object_rows(_CLS, "resources", _RES_LEAVES, resources),
         "evidences": object_rows(_CLS, "evidences", _EVID_LEAVES, evidences),
         "unmapped": top.unmapped,
