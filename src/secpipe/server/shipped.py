@@ -430,7 +430,9 @@ def journal_entry(doc: bytes) -> bytes | None:
         except UNREADABLE:  # a value _Journald skipped that is not UTF-8
             return None
         micros = fields["__REALTIME_TIMESTAMP"]
-        return ShippedLine(msgspec.json.encode({k: v for k, v in fields.items() if v is not None}), _host_name(d.host),
+        # keys sorted: the entry (and so its metadata.uid) is the same whatever order the shipper wrote its keys in
+        entry = msgspec.json.encode({k: v for k, v in fields.items() if v is not None}, order="sorted")
+        return ShippedLine(entry, _host_name(d.host),
                            None if micros is None else int(micros) // 1000, context)  # fmt: skip
     return msgspec.json.encode({k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)})
 
