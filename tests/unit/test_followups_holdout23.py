@@ -131,14 +131,20 @@ def test_hec_file_reads_as_the_route(tmp_path: Path) -> None:
     assert json.loads(generic["raw_data"])["fields"] == {"env": "prod"}
 
 
-def test_bad_hec_envelope_dead_letters_the_file_with_hec_reason(tmp_path: Path) -> None:
+def test_bad_hec_envelope_is_dead_lettered_alone_with_hec_reason(tmp_path: Path) -> None:
+    """An envelope HEC refuses is one dead letter with HEC's reason and its number; the file's
+    other events are read, as the route stores them (session 35; the file was dead-lettered whole)."""
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b'{"event":{"a":1},"time":1}\n{"event":null,"time":2}\n')
-    (doc,) = list(read_documents(str(path)))
-    assert doc.dead is not None and doc.dead.reason == "Splunk HEC envelopes: Event field is required (event 1)"
+    bad, good = list(read_documents(str(path)))
+    assert bad.dead is not None and good.dead is None and good.data == b'{"event":{"a":1},"time":1}'
+    assert (bad.dead.reason, bad.dead.offset, bad.dead.raw) == (
+        "Splunk HEC envelopes: Event field is required (code 12): event 1 of the file: no event", 1,
+        b'{"event":null,"time":2}')  # fmt: skip
     path.write_bytes(b'{"event":{"a":1},"time":1}\n{"event":{"a":2},"time":2\n')
-    (doc,) = list(read_documents(str(path)))
-    assert doc.dead is not None and doc.dead.reason.startswith("Splunk HEC envelopes: Invalid data format")
+    bad, good = list(read_documents(str(path)))
+    assert bad.dead is not None and good.dead is None and good.data == b'{"event":{"a":1},"time":1}'
+    assert bad.dead.reason.startswith("Splunk HEC envelopes: Invalid data format (code 6): event 1 of the file")
 
 
 def test_records_with_more_than_hec_keys_are_not_envelopes() -> None:

@@ -32,19 +32,25 @@ def test_file_ingest_dead_letters_it_and_stores_the_rest() -> None:
     assert sum(b.num_rows for b in got.batches) == got.events - 1 >= 2
 
 
-def test_an_envelope_field_that_is_no_utf8_refuses_the_file_as_the_route_does() -> None:
-    """A non-UTF-8 byte in an envelope's own string (its time) or in a string event: the file is
-    dead-lettered whole, raw bytes kept, as a request with such an envelope is refused whole: with
-    HEC's invalid-event answer (code 6, the event's number), or, when it is the first envelope (the
-    file is told from its first line), as input no format recognized."""
+def test_an_envelope_field_that_is_no_utf8_is_dead_lettered_alone() -> None:
+    """A non-UTF-8 byte in an envelope's own string (its time) or in a string event: that envelope
+    is dead-lettered alone with HEC's invalid-event reason (code 6, its number), raw bytes kept, and
+    the file's other events are stored, as the route stores them (session 35: the file was dead-lettered
+    whole); when it is the first envelope (the file is told from its first line) the file is input no
+    format recognized."""
     src = SAMPLE.read_bytes()
+    first = src.replace(b'"time": "1535995058', b'"time": "\xb3535995058', 1)
+    got = mutate.ingest(first, "auto")
+    assert not got.batches and len(got.dead) == 1 and got.dead[0].raw == first
+    assert got.dead[0].reason.startswith("unrecognized input"), got.dead[0].reason
     cases = {
-        src.replace(b'"time": "1535995058', b'"time": "\xb3535995058', 1): "unrecognized input",
-        src + b'\n{"time": 1, "event": "caf\xc3( line"}\n': "Splunk HEC envelopes: Invalid data format (event 3)",
+        src + b'\n{"time": 1, "event": "caf\xc3( line"}\n': (3, "a string event that is not UTF-8"),
         src.replace(b'"time": "1535995058', b'"time": "\xb3535995058', 2).replace(b'"\xb3', b'"1', 1):
-            "Splunk HEC envelopes: Invalid data format (event 1)",
+            (1, "not an event envelope: 'utf-8' codec can't decode byte 0xb3"),
     }
-    for broken, why in cases.items():
+    for broken, (n, why) in cases.items():
         got = mutate.ingest(broken, "auto")
-        assert not got.batches and len(got.dead) == 1 and got.dead[0].raw == broken
-        assert got.dead[0].reason.startswith(why), got.dead[0].reason
+        (dead,) = got.dead
+        assert dead.reason.startswith(f"Splunk HEC envelopes: Invalid data format (code 6): event {n} of the file: {why}")
+        assert dead.offset == n and b"\xc3(" in dead.raw or b"\xb3" in dead.raw
+        assert sum(b.num_rows for b in got.batches) == got.events - 1 >= 2

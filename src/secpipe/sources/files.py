@@ -324,9 +324,10 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
     """The events of a file of HEC event envelopes, as the HEC route reads a request
     (``server.hec``: the format by ``sourcetype``, else detected on the event; an event only
     the generic ``json`` format takes is its whole envelope, HEC's time, host, source and
-    fields kept): one document each. Envelopes HEC refuses dead-letter the file whole, with
-    HEC's reason and the event's number, as the route refuses the request."""
-    from secpipe.server.hec import HecError, build_items, split_events  # the server only for such files
+    fields kept): one document each. An event HEC refuses (no JSON, no envelope, no or a blank
+    ``event``) is dead-lettered alone with HEC's reason and its number, the others read on, as the
+    route does (``screened_items``); a file with no event at all is one dead letter."""
+    from secpipe.server.hec import _TEXT, HecError, _events, screened_items  # the server only for such files
 
     data = _drain(r, max_document, head)
     if r.error or len(data) > max_document:
@@ -334,13 +335,17 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
         yield Document(None, b"", src, dead=DeadLetter(reason, src, 0, data, "auto"), size_in=r.consumed)
         return
     try:
-        raws = split_events(data.removeprefix(BOM))
-        names, docs = build_items(raws, None, {})
+        raws, array, unreadable = _events(data.removeprefix(BOM), None)
+        names, docs, _numbers, refused = screened_items(raws, unreadable, None, {}, array)
     except HecError as exc:
         n = exc.body.get("invalid-event-number")
         reason = f"Splunk HEC envelopes: {exc.body['text']}" + ("" if n is None else f" (event {n})")
         yield Document(None, b"", src, dead=DeadLetter(reason, src, 0, data, "auto"), size_in=r.consumed)
         return
+    for k, (n, (code, raw, why)) in enumerate(sorted(refused.items()), 1):
+        reason = f"Splunk HEC envelopes: {_TEXT[code]} (code {code}): event {n} of the file: {why}"
+        size_in = r.consumed if not docs and k == len(refused) else 0
+        yield Document(None, b"", src, dead=DeadLetter(reason, src, n, raw, "auto"), size_in=size_in)
     each = [names] * len(docs) if isinstance(names, str) else names
     for k, (name, doc) in enumerate(zip(each, docs, strict=True)):
         # build_items names every event (the generic ``json`` where none is detected)
