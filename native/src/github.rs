@@ -598,6 +598,40 @@ pub(crate) struct HookScanner {
     /// deferred records hashed so far, in scan order (``digests``).
     pending: Option<(Py<PyBytes>, usize, usize)>,
     hashed: Vec<[u8; 32]>,
+    /// ``unmapped`` columns being written (``sink_open``): one a batch, each record's value
+    /// appended where the caller adds its row (``rest_into``, ``sink_add``), taken whole (``sink_take``).
+    sinks: Vec<Sink>,
+    sink_cap: usize,
+}
+
+/// A string column written value by value: the ``unmapped`` of one batch's records, in row
+/// order, each written once where it is made (no bytes object, no second copy into Arrow).
+#[derive(Default)]
+struct Sink {
+    data: Vec<u8>,
+    offsets: Vec<i32>,
+    valid: Vec<u8>,
+    nulls: usize,
+}
+
+impl Sink {
+    /// Close the value just written (``null``: none was) at the data's end.
+    fn close(&mut self, null: bool) -> PyResult<()> {
+        let n = self.offsets.len() - 1;
+        if n % 8 == 0 {
+            self.valid.push(0);
+        }
+        if null {
+            self.nulls += 1;
+        } else {
+            self.valid[n / 8] |= 1 << (n % 8);
+        }
+        let end = i32::try_from(self.data.len()).map_err(|_| {
+            PyValueError::new_err("unmapped of one batch over 2 GiB: decode the document in smaller parts")
+        })?;
+        self.offsets.push(end);
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -622,6 +656,8 @@ impl HookScanner {
             x2: prefix.len() < 64 && sha_x2::available(),
             pending: None,
             hashed: Vec::new(),
+            sinks: Vec::new(),
+            sink_cap: 0,
         })
     }
 
@@ -669,6 +705,64 @@ impl HookScanner {
         object_of(py, b, self.entries.iter().filter(kept))
     }
 
+    /// Start writing ``unmapped`` columns (those of the last call are dropped): each new one
+    /// (``sink_new``) reserves ``capacity`` bytes (the input's size: a batch's ``unmapped`` is
+    /// not larger unless its mapping adds values, and memory not written is never touched).
+    fn sink_open(&mut self, capacity: usize) {
+        self.sinks.clear();
+        self.sink_cap = capacity;
+    }
+
+    /// A new ``unmapped`` column (its number for ``rest_into``, ``sink_add``, ``sink_take``).
+    fn sink_new(&mut self) -> usize {
+        let mut sink = Sink { data: crate::big_vec(self.sink_cap), ..Sink::default() };
+        sink.offsets.push(0);
+        self.sinks.push(sink);
+        self.sinks.len() - 1
+    }
+
+    /// Append ``rest(more)`` of the last record scanned to column ``sink`` (a null when nothing is
+    /// left), written there once: the entries as they lie, as ``rest`` makes them.
+    fn rest_into(&mut self, py: Python<'_>, sink: usize, more: Vec<String>) -> PyResult<()> {
+        let Some(record) = &self.record else {
+            return Err(PyValueError::new_err("no regular record scanned"));
+        };
+        let out = self.sinks.get_mut(sink).ok_or_else(|| PyValueError::new_err("no such unmapped column"))?;
+        let b = &record.0.bind(py).as_bytes()[record.1..record.2];
+        let mut first = true;
+        for &(start, kend, end, dropped) in &self.entries {
+            if dropped || more.iter().any(|k| k.as_bytes() == &b[start + 1..kend - 1]) {
+                continue;
+            }
+            out.data.push(if first { b'{' } else { b',' });
+            out.data.extend_from_slice(&b[start..end]);
+            first = false;
+        }
+        if !first {
+            out.data.push(b'}');
+        }
+        out.close(first)
+    }
+
+    /// Append ``value`` (UTF-8 JSON bytes, or None for a null) to column ``sink``.
+    fn sink_add(&mut self, sink: usize, value: Option<&[u8]>) -> PyResult<()> {
+        let out = self.sinks.get_mut(sink).ok_or_else(|| PyValueError::new_err("no such unmapped column"))?;
+        if let Some(v) = value {
+            out.data.extend_from_slice(v);
+        }
+        out.close(value.is_none())
+    }
+
+    /// Column ``sink``'s buffers, as ``gather`` gives them (int32 offsets, data, validity or None,
+    /// null count); the column is left empty.
+    fn sink_take(&mut self, py: Python<'_>, sink: usize) -> PyResult<Gathered> {
+        let out = self.sinks.get_mut(sink).ok_or_else(|| PyValueError::new_err("no such unmapped column"))?;
+        let Sink { mut data, offsets, valid, nulls } = std::mem::take(out);
+        data.shrink_to_fit(); // (the unwritten part of its reservation back to the allocator)
+        let valid = if nulls > 0 { Some(crate::buf(py, valid)?) } else { None };
+        Ok((crate::offsets_buf(py, offsets)?, crate::buf(py, data)?, valid, nulls))
+    }
+
     /// ``scan_at`` whose values tuple holds only the first ``head`` spec values (the ones a
     /// generically mapped payload reads); all of them stay with the scanner for ``values``,
     /// ``slots`` and ``when`` until the next scan (a tuple of every value is ~270 items, most
@@ -677,9 +771,14 @@ impl HookScanner {
     /// ``defer``: the digest is not made now (None in its place) but with the next deferred scan's
     /// (two records hashed at once, ``sha_x2``, the previous one still in the CPU cache), and read
     /// with ``digests``, in scan order.
-    #[pyo3(signature = (doc, start, end, head, defer = false))]
-    fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        self.head::<false>(py, doc, start, end, head, defer, false)
+    ///
+    /// ``rest``: False leaves ``unmapped`` unmade (None in its place): the caller writes it where it
+    /// goes (``rest_into``), or asks for it (``rest``).
+    #[pyo3(signature = (doc, start, end, head, defer = false, rest = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool,
+                      rest: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.head::<false>(py, doc, start, end, head, defer, false, rest)
     }
 
     /// ``scan_head`` of a line ``HookScanner.lines`` has not checked: the walk is also that check
@@ -687,11 +786,13 @@ impl HookScanner {
     /// reads as ``valid::string_escaped``, the whole record UTF-8), so a record given values here
     /// is one ``lines`` flags a compact JSON object in UTF-8 (flags 3) and its values are the ones
     /// ``scan_head`` gives. None when the record is irregular for ``scan_head`` or not such a line
-    /// (``line_flags`` then tells which); an irregular record also leaves no values. ``defer`` as
-    /// for ``scan_head``.
-    #[pyo3(signature = (doc, start, end, head, defer = false))]
-    fn scan_checked<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        self.head::<true>(py, doc, start, end, head, defer, false)
+    /// (``line_flags`` then tells which); an irregular record also leaves no values. ``defer`` and
+    /// ``rest`` as for ``scan_head``.
+    #[pyo3(signature = (doc, start, end, head, defer = false, rest = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan_checked<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool,
+                         rest: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.head::<true>(py, doc, start, end, head, defer, false, rest)
     }
 
     /// The next non-blank line of an NDJSON document from ``pos`` (the lines ``line_bounds`` gives),
@@ -701,10 +802,10 @@ impl HookScanner {
     /// its trimmed text, where the next line starts, ``scan_checked``'s answer), or None past the
     /// last line. A line the walk does not take (irregular, not one compact object, not UTF-8) is
     /// bounded by its newline and answered None, as ``scan_checked`` answers it (``line_flags`` then
-    /// tells which). ``defer`` as for ``scan_head``.
+    /// tells which). ``defer`` and ``rest`` as for ``scan_head``.
     #[allow(clippy::type_complexity)]
-    #[pyo3(signature = (doc, pos, head, defer = false))]
-    fn scan_line<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, pos: usize, head: usize, defer: bool)
+    #[pyo3(signature = (doc, pos, head, defer = false, rest = true))]
+    fn scan_line<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, pos: usize, head: usize, defer: bool, rest: bool)
         -> PyResult<Option<(usize, usize, usize, usize, Option<Bound<'py, PyTuple>>)>> {
         let data = doc.as_bytes();
         let mut off = pos.min(data.len());
@@ -716,7 +817,7 @@ impl HookScanner {
                 Some(_) => break s,
             }
         };
-        let got = self.head::<true>(py, doc, start, data.len(), head, defer, true)?;
+        let got = self.head::<true>(py, doc, start, data.len(), head, defer, true, rest)?;
         let (end, next) = match (&got, &self.record) {
             (Some(_), Some((_, _, end))) => (*end, line_ends(&data[*end..]).map_or(data.len(), |k| *end + k + 1)),
             _ => {
@@ -882,7 +983,7 @@ impl HookScanner {
     /// ``open``: the record is the line at ``start`` (``walk``).
     #[allow(clippy::too_many_arguments)]
     fn head<'py, const C: bool>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool,
-                                open: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+                                open: bool, rest: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if start > end || end > doc.as_bytes().len() {
             return Err(PyValueError::new_err("record span out of the document"));
         }
@@ -890,7 +991,7 @@ impl HookScanner {
         self.has_last = false;
         let (mut slots, mut set) = (std::mem::take(&mut self.last), std::mem::take(&mut self.set));
         clear_slots(py, &mut slots, &mut set);
-        let got = self.walk::<C>(py, doc, start, end, !defer, open, &mut slots, &mut set);
+        let got = self.walk::<C>(py, doc, start, end, !defer, open, rest, &mut slots, &mut set);
         if !matches!(got, Ok(Some(_))) {
             clear_slots(py, &mut slots, &mut set); // an irregular record leaves no values
         }
@@ -935,7 +1036,7 @@ impl HookScanner {
     /// ``scan`` of ``record[start:end]`` (the caller checked the span).
     fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let (mut slots, mut set) = (std::iter::repeat_with(|| None).take(self.slots).collect(), Vec::new());
-        let Some((names, rest, Some(digest))) = self.walk::<false>(py, record, start, end, true, false, &mut slots, &mut set)? else {
+        let Some((names, rest, Some(digest))) = self.walk::<false>(py, record, start, end, true, false, true, &mut slots, &mut set)? else {
             return Ok(None);
         };
         // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
@@ -956,13 +1057,13 @@ impl HookScanner {
         Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
     }
 
-    /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None, digest (when ``hash``), spec
-    /// values), or None for an irregular record. ``open``: the record is the line starting at
+    /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None (also when not ``rest``), digest
+    /// (when ``hash``), spec values), or None for an irregular record. ``open``: the record is the line starting at
     /// ``start`` (``end`` is not read): it ends where its object does, and the line must end there
     /// (``line_space`` then a newline or the end of ``record``); ``self.record`` then holds its end.
     #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool, open: bool,
-                                slots: &mut Vec<Option<Py<PyAny>>>, set: &mut Vec<u32>)
+                                rest: bool, slots: &mut Vec<Option<Py<PyAny>>>, set: &mut Vec<u32>)
         -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
@@ -992,7 +1093,7 @@ impl HookScanner {
             h.update(b);
             PyBytes::new(py, &h.finalize())
         });
-        let rest = match object_of(py, b, self.entries.iter().filter(|e| !e.3))? {
+        let rest = match if rest { object_of(py, b, self.entries.iter().filter(|e| !e.3))? } else { None } {
             Some(rest) => rest.into_any(),
             None => py.None().into_bound(py),
         };

@@ -304,9 +304,11 @@ def uid_strings(digests: Sequence[bytes]) -> pa.Array:
     return uid_column(digests)
 
 
-def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> pa.RecordBatch:
+def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], unmapped: pa.Array | None = None, **common: Any) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out);
-    ``common`` are the other arguments of :func:`leaves_batch` (kind, product, raws, times, ...)."""
+    ``common`` are the other arguments of :func:`leaves_batch` (kind, product, raws, times, ...).
+    ``unmapped``: the rows' ``unmapped`` column when the caller made it (GitHub's, written as each
+    payload was scanned), in the place the rows' keys give it (their own values are not read)."""
     layouts = dict.fromkeys(map(tuple, rows))  # the rows' key layouts, in order of first appearance
     columns: dict[str, Sequence[Any]]
     if len(layouts) == 1:  # one key layout: transpose in C
@@ -316,7 +318,9 @@ def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> p
         for layout in layouts:
             keys.update(dict.fromkeys(layout))
         get = dict.get
-        columns = {k: list(map(get, rows, itertools.repeat(k))) for k in keys}
+        columns = {k: list(map(get, rows, itertools.repeat(k))) if k != "unmapped" or unmapped is None else () for k in keys}
+    if unmapped is not None and "unmapped" in columns:  # (no row has the key: no value, the column is left out)
+        columns["unmapped"] = unmapped
     return leaves_batch(cls, columns=columns, **common)
 
 

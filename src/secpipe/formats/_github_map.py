@@ -683,17 +683,15 @@ def _scanned_resources(r: Any, r_id: str | None, r_name: str | None, r_full: str
     return items or None
 
 
-def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple[dict[str, Any], int]:
+def generic_scanned(event: str, v: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
     """:func:`_generic_hook`'s row and activity from a native scan's values ``v`` (ids come as
-    strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order.
-    The row but ``unmapped`` depends only on the event type and the values ``_TEMPLATE_KEY`` picks
-    (sender, action, repository, organization), which repeat: it is made once for them (at most
-    ``_TEMPLATES_MAX`` kept, then cleared) and copied (rows are not mutated once made)."""
+    strings, so ``c.sid`` is ``x or None``), but ``unmapped`` (None there: the caller writes the
+    scan's into the batch's column, ``HookScanner.rest_into``): same keys, same order. The row
+    depends only on the event type and the values ``_TEMPLATE_KEY`` picks (sender, action,
+    repository, organization), which repeat: it is made once for them (at most ``_TEMPLATES_MAX``
+    kept, then cleared) and shared by every such payload's row (rows are not mutated once made)."""
     key = (event, _TEMPLATE_KEY(v))
-    got = _TEMPLATES.get(key) or _template(key, v)
-    row = got[0].copy()
-    row["unmapped"] = rest
-    return row, got[1]
+    return _TEMPLATES.get(key) or _template(key, v)
 
 
 def _template(key: tuple[str, tuple[Any, ...]], v: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
@@ -745,12 +743,12 @@ _PR_KEY = operator.itemgetter(1, 2, 3, 4, 5, 6, 9, 10, 12, 13)
 _REPO_KEY = operator.itemgetter(8, 9, 10, 11, 12, 14, 15)
 
 
-def pull_request_scanned(event: str, v: tuple[Any, ...], p: tuple[Any, ...],
-                         unmapped: bytes | None) -> tuple[dict[str, Any], int, int] | None:  # fmt: skip
+def pull_request_scanned(event: str, v: tuple[Any, ...], p: tuple[Any, ...]) -> tuple[dict[str, Any], int, int] | None:
     """:func:`map_hook`'s row, time and activity of a pull_request* payload (:func:`_pull_request`) from a native
-    scan: ``v`` the ``SCAN_HEAD`` values, ``p`` the ``PR_SCAN`` ones, ``unmapped`` the top-level entries but the
-    common ones and ``number``. The row is :func:`generic_scanned`'s (same keys in the same order) with the
-    repository and the pull request as ``resources``. None when the payload has no ``pull_request`` object, or none
+    scan: ``v`` the ``SCAN_HEAD`` values, ``p`` the ``PR_SCAN`` ones; ``unmapped`` None (the caller writes the
+    top-level entries but the common ones and ``number`` into the batch's column). The row is
+    :func:`generic_scanned`'s (same keys in the same order) with the repository and the pull request as
+    ``resources``. None when the payload has no ``pull_request`` object, or none
     of its times is readable (the caller maps its typed view: the generic mapping, or the main object read again)."""
     if not p[0]:
         return None
@@ -771,6 +769,5 @@ def pull_request_scanned(event: str, v: tuple[Any, ...], p: tuple[Any, ...],
     key = (event, _TEMPLATE_KEY(v))
     row = (_TEMPLATES.get(key) or _template(key, v))[0].copy()
     row["resources"] = items
-    row["unmapped"] = unmapped
     action = v[ACTION]
     return row, when, 1 if action in ("opened", "reopened") else c.verb_activity(action, 3)

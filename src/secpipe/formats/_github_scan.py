@@ -188,7 +188,7 @@ def _scanner() -> Any:
     the last record it read for :class:`_ScannedTop`, so threads decoding at once (a file
     source and the HTTP route) must not share one; None without the extension."""
     mod = _fast._module()
-    if mod is None or not hasattr(mod.HookScanner, "digests"):  # (an extension built before it: the msgspec path)
+    if mod is None or not hasattr(mod.HookScanner, "sink_open"):  # (an extension built before it: the msgspec path)
         return None
     got = getattr(_SCANNERS, "scanner", None)
     if got is None or got[0] is not mod:
@@ -209,6 +209,9 @@ class _Probe:
         self.alert = alert
 
 
+_LATER: Any = object()  # (a _ScannedTop's unmapped the scan did not make)
+
+
 class _ScannedTop:
     """The top-level map of the payload the scanner read last, as the mappings use it
     (``m._unmapped``, :func:`_primary_time`): ``unmapped`` without more keys, and a key's raw
@@ -216,7 +219,8 @@ class _ScannedTop:
 
     __slots__ = ("keys", "raw", "rest", "scanner")
 
-    def __init__(self, scanner: Any, raw: bytes, keys: frozenset[str], rest: bytes | None) -> None:
+    def __init__(self, scanner: Any, raw: bytes, keys: frozenset[str], rest: Any = _LATER) -> None:
+        """``rest``: the scan's ``unmapped`` when it made it (else asked of the scanner when needed)."""
         self.scanner, self.raw, self.keys, self.rest = scanner, raw, keys, rest
 
     def get(self, key: str) -> memoryview | None:
@@ -229,6 +233,8 @@ class _ScannedTop:
         if add and not self.keys.isdisjoint(add):  # an added key would replace a value in place
             return m._unmapped(c.TOP.decode(self.raw), *more, add=add)
         rest = self.scanner.rest(list(more)) if more and not self.keys.isdisjoint(more) else self.rest
+        if rest is _LATER:
+            rest = self.rest = self.scanner.rest([])
         if not add:
             return rest  # type: ignore[no-any-return]
         tail = m._ENC(add)

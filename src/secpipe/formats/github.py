@@ -443,8 +443,24 @@ class GitHub(RecordFormat):
         scan = scanner.scan_head if scanner is not None else None
         checked: Any = getattr(scanner, "scan_checked", None)
         # a scan's digest is made with the next scan's, two records at once (HookScanner.digests)
+        # each batch's unmapped written into its column as its rows are added (HookScanner.rest_into, sink_add)
+        sinks: dict[str, int] | None = None
         if scanner is not None:
             scanner.digests()  # (none left over from a pass that raised _Unchecked)
+            sinks = {}
+            scanner.sink_open(len(doc) if line is not None else sum(map(len, recs.raws)))
+            into, add_unmapped, new_sink = scanner.rest_into, scanner.sink_add, scanner.sink_new
+
+        def put(cls: str, i: int, row: dict[str, Any], when: int | None, act: int, sev: int) -> None:
+            """Add a row mapped off the scan path (its unmapped in the row) to its class's group."""
+            grp = groups.get(cls)
+            if grp is None:
+                grp = groups[cls] = c.Group()
+                if sinks is not None:
+                    sinks[cls] = new_sink()
+            grp.add(i, row, when, act, sev)
+            if sinks is not None:
+                add_unmapped(sinks[cls], row.get("unmapped"))
         scanned: list[int] = []  # the records given values by a scan, in order
         todo: Any = range(len(recs.raws)) if line is None else itertools.count()
         walked = None  # the audit events mapped in columns (_github_audit), the other records left to do
@@ -457,7 +473,7 @@ class GitHub(RecordFormat):
         raws, locs = recs.raws, recs.locs
         for i in todo:
             if line is not None:  # the next line of the one kept document (scan_line: its check too)
-                got = line(doc, pos, _HEAD, True)
+                got = line(doc, pos, _HEAD, True, False)
                 if got is None:
                     break
                 off, start, end, pos, got = got
@@ -471,12 +487,12 @@ class GitHub(RecordFormat):
                 if scan is None:
                     got = None
                 elif where is None:
-                    got = scan(raw, 0, len(raw), _HEAD, True)
+                    got = scan(raw, 0, len(raw), _HEAD, True, False)
                 elif len(where) == 3:
-                    got = scan(*where, _HEAD, True)
+                    got = scan(*where, _HEAD, True, False)
                 else:  # a line of a kept document that only the scan checks (_read_docs, lazy)
                     doc, start, end, _ = where
-                    got = checked(doc, start, end, _HEAD, True)
+                    got = checked(doc, start, end, _HEAD, True, False)
                     if got is None and scanner.line_flags(doc, start, end) != _LINE_OK | _LINE_UTF8:
                         raise _Unchecked
             if got is not None:
@@ -484,11 +500,16 @@ class GitHub(RecordFormat):
                 hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
                 mapped = _from_scan(got, hint, raw, scanner)
                 if mapped is not None:  # read by the native scan alone
-                    cls, row, when, act, sev = mapped
+                    cls, row, when, act, sev, more = mapped
                     grp = groups.get(cls)
                     if grp is None:
                         grp = groups[cls] = c.Group()
+                        sinks[cls] = new_sink()  # type: ignore[index]
                     grp.add(i, row, when, act, sev)
+                    if type(more) is list:  # the scan's unmapped but these keys, written into the column
+                        into(sinks[cls], more)  # type: ignore[index]
+                    else:
+                        add_unmapped(sinks[cls], more)  # type: ignore[index]
                     continue
             try:
                 top = top_of(raw)
@@ -508,7 +529,7 @@ class GitHub(RecordFormat):
                     continue
                 cls, row, when, act, sev = m.map_hook(rest, hook, {})  # (its keys are the alert's: none unmapped)
                 row["api.service.name"] = "GitHub REST API"
-                c.group(groups, cls).add(i, row, when, act, sev)
+                put(cls, i, row, when, act, sev)
                 if got is None:
                     h = hasher()
                     h.update(raw)
@@ -534,7 +555,7 @@ class GitHub(RecordFormat):
             cls, row, when, act, sev = m.map_hook(event, hook, top)
             if when is None:
                 when = _primary_time(event, top, hook)
-            c.group(groups, cls).add(i, row, when, act, sev)
+            put(cls, i, row, when, act, sev)
             if got is not None:
                 continue
             h = hasher()
@@ -548,14 +569,14 @@ class GitHub(RecordFormat):
             for i, d in zip(scanned, scanner.digests(), strict=True):
                 digests[i] = d
         out.dead += not_json + not_github + not_hook
-        if spans is None:
-            c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
-        else:  # records that are views of their documents: raw_data is copied from them
-            for cls, g in groups.items():
-                out.batches.append(c.build_batch(
-                    cls, kind=name, product=self.product, vendor=self.vendor, raws=[], times=g.times,
-                    activity=g.acts, severity=g.sevs, rows=g.rows, checked=True,
-                    uids=c.uid_strings([digests[i] for i in g.idx]), raw_data=_raw_column([recs.raws[i] for i in g.idx])))  # fmt: skip
+        for cls, g in groups.items():
+            raws = [recs.raws[i] for i in g.idx]
+            out.batches.append(c.build_batch(
+                cls, kind=name, product=self.product, vendor=self.vendor, raws=raws, times=g.times,
+                activity=g.acts, severity=g.sevs, rows=g.rows, checked=True, uids=c.uid_strings([digests[i] for i in g.idx]),
+                # records that are views of their documents (spans): raw_data is copied from them
+                raw_data=None if spans is None else _raw_column(raws),
+                unmapped=None if sinks is None else _column(scanner.sink_take(sinks[cls]), len(g.idx))))  # fmt: skip
         if audits and walked is not None and walked[0] is not None:
             # the walk set aside audit events without an actor (_is_audit, rare): all the audit
             # events then go one way, the msgspec path's, as one batch in record order
@@ -718,6 +739,12 @@ class _Unchecked(Exception):  # noqa: N818 - a signal, not an error
 _FLAGS = operator.itemgetter(3)  # of a HookScanner.lines item
 
 
+def _column(buffers: tuple[Any, Any, Any, int], n: int) -> pa.Array:
+    """The string column of ``n`` values from a column's buffers (``HookScanner.sink_take``)."""
+    offsets, data, valid, nulls = buffers
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), None if valid is None else pa.py_buffer(valid), nulls)
+
+
 def _raw_column(raws: list[Any]) -> pa.Array:
     """The raw_data column of records some of which are views of their documents (memoryview):
     each copied once into one buffer (``_cicd.copied_strings``: no bytes object made of a view
@@ -770,6 +797,7 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
 
 _PR_EVENTS = frozenset(m.PR_EVENTS)
 _NUMBER = ["number"]  # the key a pull request mapping places beyond the common ones
+_REST: list[str] = []  # (no key beyond the common ones)
 
 #: (key layout, action, event hint) -> how such a payload is mapped (:func:`_route`)
 _ROUTES: dict[tuple[tuple[str, ...], str | None, str | None], tuple[frozenset[str] | None, str, int | None, bool]] = {}
@@ -795,15 +823,18 @@ def _route(keys: tuple[str, ...], action: str | None, hint: str | None) -> tuple
     return ks, event, slot, event not in m._MAPPERS and (slot is not None or key not in ks) and event not in _TOP_TIMES
 
 
-def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any) -> tuple[str, dict[str, Any], int | None, int, int] | None:
+def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any) -> tuple[str, dict[str, Any], int | None, int, int, Any] | None:
     """(class, row, time, activity, severity) of a webhook from its native scan (``scanner.scan_head``:
     the values of ``m.SCAN_HEAD`` in ``got``, the others kept by the scanner), as the msgspec path
     gives them: a generically mapped type straight from the scan's values (its main object's time
     parsed natively, ``HookScanner.when``, where it is in GitHub's form), the others through their
     mapping with the typed view built from every value (an alert's, which holds what the scan does
     not read, decoded by msgspec: the top-level map is still the scan's); None when the payload is not
-    a webhook, or its view not msgspec's ``_Hook`` (the caller's msgspec path)."""
-    keys, rest, _digest, v = got
+    a webhook, or its view not msgspec's ``_Hook`` (the caller's msgspec path). Last, its ``unmapped``: the JSON
+    (or None), or a list of keys: the scan's top-level entries but the common ones and those, which the caller
+    writes into the batch's column (``HookScanner.rest_into``); the row's own ``unmapped`` is then None. The scan
+    need not have made its ``unmapped`` (``scan_head``'s ``rest=False``): the mappings that read it ask the scanner."""
+    keys, _rest, _digest, v = got
     action = v[m.ACTION]
     route = _ROUTES.get((keys, action, hint))
     if route is None:
@@ -814,7 +845,7 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
     if keyset is None:
         return None
     if not event:  # an alert (lists of structs, floats): msgspec reads the alert, the rest is the scan's
-        top = _ScannedTop(scanner, raw, keyset, rest)
+        top = _ScannedTop(scanner, raw, keyset)
         try:
             alert = _ALERT.decode(top.get("alert"))  # type: ignore[arg-type]
         except msgspec.ValidationError:  # the caller's msgspec path (which tries _HookBase then)
@@ -823,7 +854,7 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
         view: _HookBase = view_of(scanner, v, m.VIEW_READS.get(event, ()))  # (the fields its mapping reads)
         view.alert = alert
         cls, row, when, act, sev = m.map_hook(event, view, top)  # type: ignore[arg-type]
-        return cls, row, _primary_time(event, top, view) if when is None else when, act, sev  # type: ignore[arg-type]
+        return cls, row, _primary_time(event, top, view) if when is None else when, act, sev, row.get("unmapped")  # type: ignore[arg-type]
     if generic:
         when = None
         if slot is not None:
@@ -832,18 +863,18 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
                 when = c.first_time(*scanner.slots(slot + 1, slot + 4))
             if when is None:  # no updated/submitted/created time (a check run): its completion or start
                 when = c.first_time(*scanner.slots(slot + 4, slot + 6))
-        row, act = m.generic_scanned(event, v, rest)
-        return "api_activity", row, when, act, 1
+        row, act = m.generic_scanned(event, v)
+        return "api_activity", row, when, act, 1, _REST
     if event in _PR_EVENTS:  # the pull request's values alone, no typed view
-        pr = m.pull_request_scanned(event, v, scanner.slots(*_PR_RANGE), scanner.rest(_NUMBER) if "number" in keyset else rest)
+        pr = m.pull_request_scanned(event, v, scanner.slots(*_PR_RANGE))
         if pr is not None:
-            return "api_activity", pr[0], pr[1], pr[2], 1
-    top = _ScannedTop(scanner, raw, keyset, rest)
+            return "api_activity", pr[0], pr[1], pr[2], 1, _NUMBER
+    top = _ScannedTop(scanner, raw, keyset)
     if event not in m._MAPPERS:  # mapped generically, its time read from the payload (_primary_time)
-        row, act = m.generic_scanned(event, v, rest)
-        return "api_activity", row, _primary_time(event, top, view_of(scanner, v, ())), act, 1  # type: ignore[arg-type]
+        row, act = m.generic_scanned(event, v)
+        return "api_activity", row, _primary_time(event, top, view_of(scanner, v, ())), act, 1, _REST  # type: ignore[arg-type]
     hook = view_of(scanner, v, m.VIEW_READS.get(event, ()))
     cls, row, when, act, sev = m.map_hook(event, hook, top)  # type: ignore[arg-type]
     if when is None:
         when = _primary_time(event, top, hook)  # type: ignore[arg-type]
-    return cls, row, when, act, sev
+    return cls, row, when, act, sev, row.get("unmapped")
