@@ -434,7 +434,9 @@ class GitHub(RecordFormat):
         not_github: list[DeadLetter] = []
         not_hook: list[DeadLetter] = []
         audits: dict[int, dict[str, msgspec.Raw]] = {}
-        groups: dict[str, c.Group] = {}
+        # by class: its rows as (record, row, time, activity, severity), in order, and its unmapped column's number
+        # in the scanner (HookScanner.sink_new; None without the extension: the rows' own unmapped is taken)
+        groups: dict[str, tuple[list[tuple[int, dict[str, Any], int | None, int, int]], int | None]] = {}
         hints: dict[str, str | None] = {}
         top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
         # a webhook's SHA-256 (metadata.uid), hashed with the reads (by record: lines read one by one are not counted first)
@@ -444,10 +446,9 @@ class GitHub(RecordFormat):
         checked: Any = getattr(scanner, "scan_checked", None)
         # a scan's digest is made with the next scan's, two records at once (HookScanner.digests)
         # each batch's unmapped written into its column as its rows are added (HookScanner.rest_into, sink_add)
-        sinks: dict[str, int] | None = None
+        new_sink: Any = lambda: None  # noqa: E731
         if scanner is not None:
             scanner.digests()  # (none left over from a pass that raised _Unchecked)
-            sinks = {}
             scanner.sink_open(len(doc) if line is not None else sum(map(len, recs.raws)))
             into, add_unmapped, new_sink = scanner.rest_into, scanner.sink_add, scanner.sink_new
 
@@ -455,12 +456,10 @@ class GitHub(RecordFormat):
             """Add a row mapped off the scan path (its unmapped in the row) to its class's group."""
             grp = groups.get(cls)
             if grp is None:
-                grp = groups[cls] = c.Group()
-                if sinks is not None:
-                    sinks[cls] = new_sink()
-            grp.add(i, row, when, act, sev)
-            if sinks is not None:
-                add_unmapped(sinks[cls], row.get("unmapped"))
+                grp = groups[cls] = ([], new_sink())
+            grp[0].append((i, row, when, act, sev))
+            if grp[1] is not None:
+                add_unmapped(grp[1], row.get("unmapped"))
         scanned: list[int] = []  # the records given values by a scan, in order
         todo: Any = range(len(recs.raws)) if line is None else itertools.count()
         walked = None  # the audit events mapped in columns (_github_audit), the other records left to do
@@ -503,13 +502,12 @@ class GitHub(RecordFormat):
                     cls, row, when, act, sev, more = mapped
                     grp = groups.get(cls)
                     if grp is None:
-                        grp = groups[cls] = c.Group()
-                        sinks[cls] = new_sink()  # type: ignore[index]
-                    grp.add(i, row, when, act, sev)
+                        grp = groups[cls] = ([], new_sink())
+                    grp[0].append((i, row, when, act, sev))
                     if type(more) is list:  # the scan's unmapped but these keys, written into the column
-                        into(sinks[cls], more)  # type: ignore[index]
+                        into(grp[1], more)
                     else:
-                        add_unmapped(sinks[cls], more)  # type: ignore[index]
+                        add_unmapped(grp[1], more)
                     continue
             try:
                 top = top_of(raw)
@@ -569,14 +567,15 @@ class GitHub(RecordFormat):
             for i, d in zip(scanned, scanner.digests(), strict=True):
                 digests[i] = d
         out.dead += not_json + not_github + not_hook
-        for cls, g in groups.items():
-            raws = [recs.raws[i] for i in g.idx]
+        for cls, (entries, sink) in groups.items():
+            idx, rows, times, acts, sevs = map(list, zip(*entries, strict=True))
+            raws = [recs.raws[i] for i in idx]
             out.batches.append(c.build_batch(
-                cls, kind=name, product=self.product, vendor=self.vendor, raws=raws, times=g.times,
-                activity=g.acts, severity=g.sevs, rows=g.rows, checked=True, uids=c.uid_strings([digests[i] for i in g.idx]),
+                cls, kind=name, product=self.product, vendor=self.vendor, raws=raws, times=times,
+                activity=acts, severity=sevs, rows=rows, checked=True, uids=c.uid_strings([digests[i] for i in idx]),
                 # records that are views of their documents (spans): raw_data is copied from them
                 raw_data=None if spans is None else _raw_column(raws),
-                unmapped=None if sinks is None else _column(scanner.sink_take(sinks[cls]), len(g.idx))))  # fmt: skip
+                unmapped=None if sink is None else _column(scanner.sink_take(sink), len(idx))))  # fmt: skip
         if audits and walked is not None and walked[0] is not None:
             # the walk set aside audit events without an actor (_is_audit, rare): all the audit
             # events then go one way, the msgspec path's, as one batch in record order
