@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from secpipe.formats import _fast, get, github
 from secpipe.formats import _github_map as m
+from secpipe.formats import get, github
 from tests.unit.native_support import assert_same_decoded, native_mode
+from tests.unit.test_github_scan import _both  # native against the msgspec path
 
 pytestmark = pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
 
@@ -39,16 +40,6 @@ def _payloads() -> list[dict[str, Any]]:
     for name in _TYPES:
         out += [json.loads(f.read_bytes()) for f in sorted((CORPUS / name).glob("*.json"))[:3]]
     return out
-
-
-def _both(monkeypatch: pytest.MonkeyPatch, docs: list[tuple[str, bytes]]) -> None:
-    with native_mode(monkeypatch, True):
-        assert _fast.available()
-        native = [FMT.decode(d, src) for src, d in docs]
-    with native_mode(monkeypatch, False):
-        reference = [FMT.decode(d, src) for src, d in docs]
-    for (src, _), a, b in zip(docs, native, reference, strict=True):
-        assert_same_decoded(a, b, src)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="octokit corpus not found")
