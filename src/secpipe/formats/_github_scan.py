@@ -5,7 +5,8 @@ payload is read by one native pass (``native/src/github.rs``, ``HookScanner``), 
 that whatever else reads it finds it in the CPU cache: its top-level keys (event inference), every
 field of the typed view ``_Hook`` (the spec, and the Python code that builds the view from the values,
 are written out from the msgspec structs: :func:`_scan_plan`), ``unmapped`` in document order (the
-entries the mapping does not place, copied as they lie) and the SHA-256 of ``metadata.uid`` (made
+entries the mapping does not place, copied as they lie straight into the column of the payload's batch:
+``HookScanner.rest_into``, no bytes object a payload) and the SHA-256 of ``metadata.uid`` (made
 with the next payload's, two SHA-NI streams interleaved: ``native/src/sha_x2.rs``). A kept NDJSON
 document's lines are scanned where they lie, the scan being their check (``scan_checked``), and
 found by it too (``scan_line``: the walk ends where a line's object does; no pass over the document
