@@ -229,14 +229,16 @@ class _ScannedTop:
         span = self.scanner.span(key) if key in self.keys else None
         return None if span is None else memoryview(self.raw)[span[0] : span[1]]
 
-    def unmapped(self, more: tuple[str, ...], add: dict[str, Any] | None) -> bytes | None:
-        """``m._unmapped`` of this payload: the top-level keys but the common ones and ``more``."""
-        if add and not self.keys.isdisjoint(add):  # an added key would replace a value in place
+    def unmapped(self, more: tuple[str, ...], add: dict[str, Any] | None) -> bytes | list[str] | None:
+        """``m._unmapped`` of this payload: the top-level keys but the common ones and ``more``; without ``add``,
+        those keys ``more`` as a list: the caller (``github._map``) writes the scan's entries but those into the
+        batch's column (``HookScanner.rest_into``: no bytes object made, no second copy)."""
+        if not add:
+            return list(more)
+        if not self.keys.isdisjoint(add):  # an added key would replace a value in place
             return m._unmapped(c.TOP.decode(self.raw), *more, add=add)
         rest = self.scanner.rest(list(more)) if more and not self.keys.isdisjoint(more) else self.rest
         if rest is _LATER:
             rest = self.rest = self.scanner.rest([])
-        if not add:
-            return rest  # type: ignore[no-any-return]
         tail = m._ENC(add)
         return tail if rest is None else rest[:-1] + b"," + tail[1:]
