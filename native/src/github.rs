@@ -713,9 +713,11 @@ impl HookScanner {
         self.sink_cap = capacity;
     }
 
-    /// A new ``unmapped`` column (its number for ``rest_into``, ``sink_add``, ``sink_take``).
-    fn sink_new(&mut self) -> usize {
-        let mut sink = Sink { data: crate::big_vec(self.sink_cap), ..Sink::default() };
+    /// A new ``unmapped`` column (its number for ``rest_into``, ``sink_add``, ``sink_take``), reserving
+    /// ``capacity`` bytes (else ``sink_open``'s); it grows as a ``Vec`` does past that.
+    #[pyo3(signature = (capacity = None))]
+    fn sink_new(&mut self, capacity: Option<usize>) -> usize {
+        let mut sink = Sink { data: Vec::with_capacity(capacity.unwrap_or(self.sink_cap)), ..Sink::default() };
         sink.offsets.push(0);
         self.sinks.push(sink);
         self.sinks.len() - 1

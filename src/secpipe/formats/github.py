@@ -446,17 +446,23 @@ class GitHub(RecordFormat):
         checked: Any = getattr(scanner, "scan_checked", None)
         # a scan's digest is made with the next scan's, two records at once (HookScanner.digests)
         # each batch's unmapped written into its column as its rows are added (HookScanner.rest_into, sink_add)
-        new_sink: Any = lambda: None  # noqa: E731
+        size = 0  # the input's bytes (what a class's unmapped column reserves is its share of them last time)
+
+        def new_sink(cls: str) -> int | None:
+            share = _SINK_SHARE.get(cls)
+            return None if scanner is None else scanner.sink_new(None if share is None else int(size * share))  # type: ignore[no-any-return]
+
         if scanner is not None:
             scanner.digests()  # (none left over from a pass that raised _Unchecked)
-            scanner.sink_open(len(doc) if line is not None else sum(map(len, recs.raws)))
-            into, add_unmapped, new_sink = scanner.rest_into, scanner.sink_add, scanner.sink_new
+            size = len(doc) if line is not None else sum(map(len, recs.raws))
+            scanner.sink_open(min(size, _SINK_START))
+            into, add_unmapped = scanner.rest_into, scanner.sink_add
 
         def put(cls: str, i: int, row: dict[str, Any], when: int | None, act: int, sev: int) -> None:
             """Add a row mapped off the scan path (its unmapped in the row) to its class's group."""
             grp = groups.get(cls)
             if grp is None:
-                grp = groups[cls] = ([], new_sink())
+                grp = groups[cls] = ([], new_sink(cls))
             grp[0].append((i, row, when, act, sev))
             if grp[1] is not None:
                 add_unmapped(grp[1], row.get("unmapped"))
@@ -502,7 +508,7 @@ class GitHub(RecordFormat):
                     cls, row, when, act, sev, more = mapped
                     grp = groups.get(cls)
                     if grp is None:
-                        grp = groups[cls] = ([], new_sink())
+                        grp = groups[cls] = ([], new_sink(cls))
                     grp[0].append((i, row, when, act, sev))
                     if type(more) is list:  # the scan's unmapped but these keys, written into the column
                         into(grp[1], more)
@@ -569,13 +575,13 @@ class GitHub(RecordFormat):
         out.dead += not_json + not_github + not_hook
         for cls, (entries, sink) in groups.items():
             idx, rows, times, acts, sevs = map(list, zip(*entries, strict=True))
-            raws = [recs.raws[i] for i in idx]
+            rec = [recs.raws[i] for i in idx]  # (not ``raws``: the audit events below read all of them)
             out.batches.append(c.build_batch(
-                cls, kind=name, product=self.product, vendor=self.vendor, raws=raws, times=times,
+                cls, kind=name, product=self.product, vendor=self.vendor, raws=rec, times=times,
                 activity=acts, severity=sevs, rows=rows, checked=True, uids=c.uid_strings([digests[i] for i in idx]),
                 # records that are views of their documents (spans): raw_data is copied from them
-                raw_data=None if spans is None else _raw_column(raws),
-                unmapped=None if sink is None else _column(scanner.sink_take(sink), len(idx))))  # fmt: skip
+                raw_data=None if spans is None else _raw_column(rec),
+                unmapped=None if sink is None else _column(scanner.sink_take(sink), len(idx), cls, size)))  # fmt: skip
         if audits and walked is not None and walked[0] is not None:
             # the walk set aside audit events without an actor (_is_audit, rare): all the audit
             # events then go one way, the msgspec path's, as one batch in record order
@@ -738,10 +744,14 @@ class _Unchecked(Exception):  # noqa: N818 - a signal, not an error
 _FLAGS = operator.itemgetter(3)  # of a HookScanner.lines item
 
 
-def _column(buffers: tuple[Any, Any, Any, int], n: int) -> pa.Array:
-    """The string column of ``n`` values from a column's buffers (``HookScanner.sink_take``)."""
+def _column(buffers: tuple[Any, Any, Any, int], n: int, cls: str = "", size: int = 0) -> pa.Array:
+    """The string column of ``n`` values from a column's buffers (``HookScanner.sink_take``); its share of the
+    input's ``size`` bytes is what ``cls``'s next column reserves (``_SINK_SHARE``)."""
     offsets, data, valid, nulls = buffers
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), None if valid is None else pa.py_buffer(valid), nulls)
+    data = pa.py_buffer(data)
+    if size:
+        _SINK_SHARE[cls] = data.size / size
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), data, None if valid is None else pa.py_buffer(valid), nulls)
 
 
 def _raw_column(raws: list[Any]) -> pa.Array:
@@ -877,3 +887,11 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
     if when is None:
         when = _primary_time(event, top, hook)  # type: ignore[arg-type]
     return cls, row, when, act, sev, row.get("unmapped")
+
+
+#: what an unmapped column reserves at first (then grown as a Vec grows) for a class not seen yet; then its share of
+#: the input last time (``_SINK_SHARE``). A reservation of the whole input for each class, or doubling past what is
+#: needed, asks the heap for regions the last batches' freed columns do not fit (secpipe's allocator settings keep
+#: freed pages): with the previous decode's batches alive, +170-200 MB of peak RSS and ~6x the page faults
+_SINK_START = 4 << 20
+_SINK_SHARE: dict[str, float] = {}
