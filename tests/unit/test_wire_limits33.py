@@ -61,6 +61,17 @@ def test_hec_raw_refused_json_lines_are_dead_lettered(tmp_path: Path) -> None:
         assert reason.startswith(why) and raw == b'{"event":"fine"}\n' + body
 
 
+def test_otlp_refuses_a_content_type_it_does_not_read_and_keeps_the_body(tmp_path: Path) -> None:
+    """A body of another Content-Type than OTLP's two is refused 415 and dead-lettered with why (session 35:
+    it was refused unread, nothing kept)."""
+    body = b'{"resourceLogs": []}'
+    answer = _post(tmp_path, "/v1/logs", body, "text/plain", LIMITS)
+    assert answer.status_code == 415, answer.text
+    ((reason, raw),) = _dead(tmp_path)
+    assert reason == "unsupported Content-Type 'text/plain': send application/x-protobuf or application/json"
+    assert raw == body
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     """uvicorn with secpipe's protocol on a free loopback port: (port, ingest token, data dir)."""

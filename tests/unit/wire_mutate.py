@@ -231,8 +231,7 @@ class Harness:
         out = []
         if status >= 500 and status != 503:
             out.append(f"answered {status}: {answer[:300]!r}")
-        known = (status == 415 and path == "/v1/logs") or not body  # OTLP refuses a Content-Type it does not read
-        # before the body; an empty body is nothing to keep
+        known = not body  # an empty body is nothing to keep
         if status in (400, 408, 413, 415, 422) and not self.letters and not known:
             out.append(f"answered {status} with nothing dead-lettered: {answer[:300]!r}")
         if any(not x.reason or not x.reason.strip() for x in self.letters):

@@ -477,9 +477,13 @@ def routes(ctx: AppContext) -> list[Route]:
         proto = kind != JSON
         try:
             info = authenticate(ctx, request, "ingest")
-            if kind not in (PROTOBUF, JSON):
-                raise HTTPError(415, f"unsupported Content-Type {kind!r}: send {PROTOBUF} or {JSON}")
-            return await _export(request, f"otlp:{info.source or info.name}", proto)
+            source = f"otlp:{info.source or info.name}"
+            if kind not in (PROTOBUF, JSON):  # refused, and kept with why (read within the limits first)
+                why = f"unsupported Content-Type {kind!r}: send {PROTOBUF} or {JSON}"
+                body = await read_body_limited(ctx, request, source, "auto", json_body=False)
+                await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
+                raise HTTPError(415, why)
+            return await _export(request, source, proto)
         except HTTPError as exc:
             return status(exc.status, str(exc), proto, exc.headers)
         except STORE_ERRORS as exc:  # disk full, I/O error: nothing was kept, the exporter retries
