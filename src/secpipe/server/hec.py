@@ -496,6 +496,20 @@ def screened_items(raws: list[bytes], unreadable: dict[int, tuple[bytes, str]], 
     return names, docs, numbers, refused
 
 
+def screened_events(body: bytes, limits: Limits | None, default_st: str | None, extra: dict[str, str],
+                    ) -> tuple[str | list[str | None], list[bytes], Sequence[int], dict[int, tuple[int, bytes, str]]]:
+    """The events of a ``/event`` body (:func:`_events`) screened (:func:`screened_items`): what the route
+    and a file of HEC envelopes (``sources.files``) store, and the refused events by their number."""
+    raws, array, unreadable = _events(body, limits)
+    return screened_items(raws, unreadable, default_st, extra, array)
+
+
+def refusal(code: int, n: int, why: str, of: str) -> str:
+    """What the dead letter of a refused event says: HEC's text and code, its number in the ``of``
+    (the request, the file) and why."""
+    return f"{_TEXT[code]} (code {code}): event {n} of the {of}: {why}"
+
+
 def _in_context(names: list[str | None], docs: list[bytes], envs: list[_Envelope]) -> list[bytes]:
     """The events a specific format reads (``names``: one per event, or one for all), each with
     the context hint of what its envelope says besides (:mod:`secpipe.formats._context`): its
@@ -630,9 +644,9 @@ def routes(ctx: AppContext) -> list[Route]:
         source = f"hec:{who(request)}"
         body = (await read_body_limited(ctx, request, source, "auto", json_body=False)).removeprefix(BOM)  # RFC 8259 8.1
         try:
-            raws, array, unreadable = _events(body, ctx.limits)  # JSON limits are checked per event here
-            names, docs, numbers, refused = screened_items(raws, unreadable, request.query_params.get("sourcetype"),
-                                                           conf.sourcetype_formats, array)  # fmt: skip
+            # (JSON limits are checked per event here)
+            names, docs, numbers, refused = screened_events(body, ctx.limits, request.query_params.get("sourcetype"),
+                                                            conf.sourcetype_formats)  # fmt: skip
         except HecError as exc:
             await dead_letter(ctx, f"HEC {exc.body['text']}: {exc.body}", source, body, "auto")
             raise
@@ -641,8 +655,8 @@ def routes(ctx: AppContext) -> list[Route]:
             raise
         reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True)) if docs else []
         if refused:  # stored the others first: a retry of the request (a 503 here) finds them in the lake
-            dead = [DeadLetter(f"HEC {_TEXT[code]} (code {code}): event {n} of the request: {why}", source, n, raw,
-                               "auto") for n, (code, raw, why) in sorted(refused.items())]  # fmt: skip
+            dead = [DeadLetter(f"HEC {refusal(code, n, why, 'request')}", source, n, raw, "auto")
+                    for n, (code, raw, why) in sorted(refused.items())]  # fmt: skip
             await run_in_threadpool(ctx.service.dead_letter, dead)
             # as Splunk answers (its number the first refused event's), though every event it takes is stored
             first = min(refused)

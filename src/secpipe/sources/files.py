@@ -326,8 +326,8 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
     the generic ``json`` format takes is its whole envelope, HEC's time, host, source and
     fields kept): one document each. An event HEC refuses (no JSON, no envelope, no or a blank
     ``event``) is dead-lettered alone with HEC's reason and its number, the others read on, as the
-    route does (``screened_items``); a file with no event at all is one dead letter."""
-    from secpipe.server.hec import _TEXT, HecError, _events, screened_items  # the server only for such files
+    route does (``screened_events``); a file with no event at all is one dead letter."""
+    from secpipe.server.hec import HecError, refusal, screened_events  # the server only for such files
 
     data = _drain(r, max_document, head)
     if r.error or len(data) > max_document:
@@ -335,15 +335,14 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
         yield Document(None, b"", src, dead=DeadLetter(reason, src, 0, data, "auto"), size_in=r.consumed)
         return
     try:
-        raws, array, unreadable = _events(data.removeprefix(BOM), None)
-        names, docs, _numbers, refused = screened_items(raws, unreadable, None, {}, array)
+        names, docs, _numbers, refused = screened_events(data.removeprefix(BOM), None, None, {})
     except HecError as exc:
         n = exc.body.get("invalid-event-number")
         reason = f"Splunk HEC envelopes: {exc.body['text']}" + ("" if n is None else f" (event {n})")
         yield Document(None, b"", src, dead=DeadLetter(reason, src, 0, data, "auto"), size_in=r.consumed)
         return
     for k, (n, (code, raw, why)) in enumerate(sorted(refused.items()), 1):
-        reason = f"Splunk HEC envelopes: {_TEXT[code]} (code {code}): event {n} of the file: {why}"
+        reason = f"Splunk HEC envelopes: {refusal(code, n, why, 'file')}"
         size_in = r.consumed if not docs and k == len(refused) else 0
         yield Document(None, b"", src, dead=DeadLetter(reason, src, n, raw, "auto"), size_in=size_in)
     each = [names] * len(docs) if isinstance(names, str) else names
