@@ -188,3 +188,52 @@ def test_raw_producer_records(server: Server, real: Path) -> None:
     assert server.wait_rows("SELECT count(*) FROM api_activity WHERE api.operation LIKE 'Raw%'", 6) == 6
     assert server.wait_rows(ssh, had + len(lines)) == had + len(lines)
     assert server.query("SELECT count(*) FROM dead_letter")[0][0] == before
+
+
+def _raw_post(server: Server, body: bytes, rid: str) -> httpx.Response:
+    headers = {"Content-Type": "application/json", "X-Amz-Firehose-Protocol-Version": "1.0",
+               "X-Amz-Firehose-Request-Id": rid, "X-Amz-Firehose-Access-Key": server.ingest}
+    return httpx.post(server.url + "/v1/firehose", content=body, headers=headers, timeout=60)
+
+
+def test_a_repeated_envelope_name_refuses_the_body(server: Server, real: Path) -> None:
+    """RFC 8259 §4: names within an object SHOULD be unique; where they are not, "the behavior
+    of software that receives such an object is unpredictable" (a decoder keeps the last
+    ``records`` list and drops the first unseen). Such a body is refused whole, kept in the
+    dead-letter store with why, answered 400 (Firehose retries, then backs the records up to S3);
+    written with an escaped name too (``"rec\\u006frds"`` is the same name)."""
+    rec = dict(_cloudtrail(real)[0], eventID="7f1b6a3e-0000-4000-8000-firehose0004", eventName="GetBucketAcl")
+    first = json.dumps([_record(json.dumps(rec).encode())])
+    for key in ('"records"', '"rec\\u006frds"'):
+        rid = str(uuid.uuid4())
+        before = server.query("SELECT count(*) FROM dead_letter")[0][0]
+        body = f'{{"requestId": "{rid}", "timestamp": {T0}, "records": {first}, {key}: []}}'.encode()
+        r = _raw_post(server, body, rid)
+        assert r.status_code == 400 and r.json()["requestId"] == rid, r.text
+        assert "'records' more than once" in r.json()["errorMessage"]
+        assert server.wait_rows("SELECT count(*) FROM dead_letter", before + 1) == before + 1
+        got = server.query("SELECT reason, raw FROM dead_letter WHERE reason LIKE '%more than once%' ORDER BY 1")
+        assert any(raw == body.decode() for _, raw in got)
+    rid = str(uuid.uuid4())
+    r = _raw_post(server, f'{{"requestId": "{rid}", "requestId": "x", "timestamp": {T0}, "records": []}}'.encode(), rid)
+    assert r.status_code == 400 and "'requestId' more than once" in r.json()["errorMessage"]
+    assert server.query("SELECT count(*) FROM api_activity WHERE api.operation = 'GetBucketAcl'")[0][0] == 0
+
+
+def test_a_record_naming_data_twice_is_dead_lettered_alone(server: Server, real: Path) -> None:
+    trail = _cloudtrail(real)
+    one = dict(trail[0], eventID="7f1b6a3e-0000-4000-8000-firehose0005", eventName="GetBucketPolicy")
+    two = dict(trail[0], eventID="7f1b6a3e-0000-4000-8000-firehose0006", eventName="GetBucketTagging")
+    kept = _record(json.dumps(one).encode())["data"]
+    a, b = (_record(json.dumps(dict(two, eventName=n)).encode())["data"] for n in ("PutBucketAcl", "PutBucketPolicy"))
+    rid = str(uuid.uuid4())
+    before = server.query("SELECT count(*) FROM dead_letter")[0][0]
+    body = (f'{{"requestId": "{rid}", "timestamp": {T0}, '
+            f'"records": [{{"data": "{kept}"}}, {{"data": "{a}", "data": "{b}"}}]}}').encode()
+    _ok(_raw_post(server, body, rid), rid)
+    assert server.wait_rows("SELECT count(*) FROM api_activity WHERE api.operation = 'GetBucketPolicy'", 1) == 1
+    assert server.wait_rows("SELECT count(*) FROM dead_letter", before + 1) == before + 1
+    reason, raw = server.query("SELECT reason, raw FROM dead_letter WHERE reason LIKE 'record 1:%data%'")[0]
+    assert "more than once" in reason and a in raw and b in raw
+    ops = "SELECT count(*) FROM api_activity WHERE api.operation IN ('PutBucketAcl', 'PutBucketPolicy')"
+    assert server.query(ops)[0][0] == 0

@@ -28,7 +28,10 @@ under the route's format (``auto``: detected per payload shape), grouped into on
 per format: the answer leaves after the WAL fsync. A record that cannot be read is
 dead-lettered alone with its reason; the others are stored, and the request is answered 200
 (retrying it would only dead-letter the same record again). A body that is not the spec's
-shape is dead-lettered whole and answered 400.
+shape is dead-lettered whole and answered 400; so is one that names ``requestId``,
+``timestamp`` or ``records`` twice: RFC 8259 leaves the reading of a repeated name to the
+parser (a decoder keeps the last ``records`` list, dropping the first unseen), so such a body has
+no one meaning. A record naming ``data`` twice is dead-lettered alone, for the same reason.
 
 Retries: the same request id from the same token is answered 200 at once for the last
 ``max_deliveries_remembered`` ids stored (as GitHub deliveries; a retry that arrives while its
@@ -43,6 +46,7 @@ stream's parameters.
 from __future__ import annotations
 
 import binascii
+import json
 import time
 from typing import Any
 
@@ -99,6 +103,43 @@ _MAX_ATTRS = 1024
 _MAX_MESSAGE = 8192  # errorMessage: kept short, Firehose logs it
 
 
+_KEYS = ("requestId", "timestamp", "records")
+
+
+class _Object(dict[str, Any]):
+    """A JSON object as :func:`json.loads` reads it, with the names it holds more than once."""
+
+    repeated: frozenset[str] = frozenset()
+    pairs: list[tuple[str, Any]]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        obj.repeated = frozenset(k for i, (k, _) in enumerate(pairs) if any(k == q for q, _ in pairs[:i]))
+        obj.pairs = pairs
+    return obj
+
+
+def _repeated(body: bytes, req: _Request) -> tuple[str | None, dict[int, bytes]]:
+    """The envelope name given twice (None if none), and the records naming ``data`` twice
+    (index → the record as sent).
+
+    Without a backslash in the body no name is escaped and no string holds a quote, so each
+    name appears literally once per object that holds it: when the counts match, nothing is
+    repeated and the body is not read again (the common case, a few ``bytes.count`` passes)."""
+    if b"\\" not in body and all(body.count(f'"{k}"'.encode()) == 1 for k in _KEYS) \
+            and body.count(b'"data"') == len(req.records):
+        return None, {}
+    top = json.loads(body, object_pairs_hook=_object)
+    twice = [k for k in _KEYS if k in top.repeated]
+    if twice:
+        return twice[0], {}
+    bad = {i: b"{" + b", ".join(orjson.dumps(k) + b": " + orjson.dumps(v) for k, v in rec.pairs) + b"}"
+           for i, rec in enumerate(top["records"]) if "data" in rec.repeated}
+    return None, bad
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -135,6 +176,11 @@ class _Payloads:
         self.docs: list[bytes] = []
         self.dead: list[DeadLetter] = []
         self.budget = ctx.limits.max_decompressed_bytes
+
+    def repeated(self, index: int, raw: bytes) -> None:
+        """Record ``index`` names ``data`` more than once: which payload it means is unknown."""
+        self._fail(index, f"record {index}: names \"data\" more than once; JSON leaves which one counts to the "
+                          "reader, so the record has no one payload (a Firehose record holds one \"data\")", raw)
 
     def add(self, index: int, data: str) -> None:
         try:
@@ -203,10 +249,16 @@ def routes(ctx: AppContext) -> list[Route]:
             why = f"not a Firehose HTTP endpoint delivery request ({{requestId, timestamp, records: [{{data}}]}}): {err}"
             await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
             raise HTTPError(400, why) from None
+        twice, bad = _repeated(body, req)
+        if twice is not None:
+            why = (f"not a Firehose HTTP endpoint delivery request: the body names {twice!r} more than once; JSON "
+                   "leaves which one counts to the reader (one would drop records unseen), so it is refused whole")
+            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
+            raise HTTPError(400, why)
         request_id = request_id or req.requestId
         # a retry of a request already stored is answered at once (None); one that comes while
         # the first attempt is still being stored waits for that attempt's outcome
-        await seen.once(f"{info.id}:{request_id}", lambda: run_in_threadpool(_store, ctx, source, name, req))
+        await seen.once(f"{info.id}:{request_id}", lambda: run_in_threadpool(_store, ctx, source, name, req, bad))
         return answer(request_id)
 
     return [
@@ -215,11 +267,15 @@ def routes(ctx: AppContext) -> list[Route]:
     ]
 
 
-def _store(ctx: AppContext, source: str, name: str, req: _Request) -> None:
-    """Decode the records' payloads and store them durably (blocking: a worker thread)."""
+def _store(ctx: AppContext, source: str, name: str, req: _Request, repeated: dict[int, bytes]) -> None:
+    """Decode the records' payloads and store them durably (blocking: a worker thread);
+    ``repeated``: the records naming ``data`` twice, dead-lettered as sent."""
     payloads = _Payloads(ctx, source, name)
     for i, rec in enumerate(req.records):
-        payloads.add(i, rec.data)
+        if i in repeated:
+            payloads.repeated(i, repeated[i])
+        else:
+            payloads.add(i, rec.data)
     if payloads.dead:
         ctx.service.dead_letter(payloads.dead)
     if payloads.docs:
