@@ -186,6 +186,45 @@ def _read_notes(st: Strict) -> tuple[list[Notes], list[str | None] | None]:
     return notes, bad
 
 
+class _Types(msgspec.Struct, gc=False):
+    """The alert fields the webhook payload (version 4, Alertmanager's ``notify/webhook``: Go's
+    ``template.Alert``) gives as strings: ``status`` ("firing"/"resolved"), ``labels`` and
+    ``annotations`` (``map[string]string``), ``startsAt``/``endsAt`` (RFC 3339), ``generatorURL``,
+    ``fingerprint``. Decoded exactly, no number read as text (as :func:`~.base.decode_strict`'s
+    fallback does for ids): a number there is no alert any Alertmanager or Grafana sent."""
+
+    status: str | None = None
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    startsAt: str | None = None
+    endsAt: str | None = None
+    generatorURL: str | None = None
+    fingerprint: str | None = None
+
+
+_TYPES = msgspec.json.Decoder(list[_Types])
+_ONE_TYPES = msgspec.json.Decoder(_Types)
+
+
+def _wrong_types(raws: list[Any]) -> list[str | None] | None:
+    """None when every alert's fields have the spec's types (one decode of them all); else per
+    alert why it is refused (None where it is right)."""
+    try:
+        _TYPES.decode(b"[" + b",".join(raws) + b"]")
+        return None
+    except msgspec.DecodeError:
+        pass
+    bad: list[str | None] = []
+    for r in raws:
+        try:
+            _ONE_TYPES.decode(r)
+            bad.append(None)
+        except msgspec.DecodeError as exc:
+            bad.append(f"not an Alertmanager alert: {exc} (the webhook payload, version 4, gives an alert's status, "
+                       "startsAt, endsAt, generatorURL, fingerprint and its labels' and annotations' values as strings)")
+    return bad
+
+
 def _alerts_of(typed: _TypedPayload) -> list[_Alert]:
     return typed.alerts or []
 
@@ -279,8 +318,16 @@ class Alertmanager(ReportFormat):
         return self._mapped(doc, st, ords, out)
 
     def _mapped(self, doc: _Payload, st: Strict, ords: list[int], out: Decoded) -> Decoded:
-        """The typed alerts mapped into ``out``; an alert whose annotations are not an object is dead-lettered."""
+        """The typed alerts mapped into ``out``; an alert whose annotations are not an object, or
+        whose fields have another type than the webhook payload's, is dead-lettered."""
         notes, bad = _read_notes(st)
+        if bad is None:
+            bad = _wrong_types(st.raws)
+        elif any(why is None for why in bad):
+            wrong = _wrong_types([r for r, why in zip(st.raws, bad, strict=True) if why is None])
+            if wrong is not None:
+                more = iter(wrong)
+                bad = [next(more) if why is None else why for why in bad]
         if bad is not None:
             keep = [i for i, why in enumerate(bad) if why is None]
             st, ords, notes = st.reject(bad, out, self.name), [ords[i] for i in keep], [notes[i] for i in keep]
