@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,7 +25,15 @@ from starlette.routing import Route
 from secpipe.errors import SecpipeError
 from secpipe.respond import admin
 from secpipe.respond.outbox import OutboxError
-from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
+from secpipe.server.http import (
+    AppContext,
+    HTTPError,
+    authenticate,
+    in_thread,
+    json_response,
+    read_body,
+    route,
+)
 
 
 def routes(ctx: AppContext) -> list[Route]:
@@ -37,7 +44,7 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def call(fn: Any, *args: Any, **kw: Any) -> Any:
         try:
-            return await run_in_threadpool(fn, data_dir(), *args, **kw)
+            return await in_thread(fn, data_dir(), *args, **kw)
         except SecpipeError as exc:
             raise HTTPError(404 if isinstance(exc, OutboxError) and str(exc).startswith("no ") else 400, str(exc)) from None
 

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import orjson
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,6 +33,7 @@ from secpipe.server.http import (
     AppContext,
     HTTPError,
     authenticate,
+    in_thread,
     json_response,
     read_body,
     route,
@@ -69,15 +69,15 @@ def core_routes(ctx: AppContext) -> list[Route]:
             try:
                 check_json_limits(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
             except LimitExceeded as exc:
-                await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(str(exc), source, 0, body, name)])
+                await in_thread(ctx.service.dead_letter, [DeadLetter(str(exc), source, 0, body, name)])
                 raise HTTPError(413 if "string" in exc.what else 400, str(exc)) from None
-        wrapped = await run_in_threadpool(accept_wrapped, ctx, source, name, body)
+        wrapped = await in_thread(accept_wrapped, ctx, source, name, body)
         if wrapped is not None:  # records a shipper's HTTP output wraps read lines in
             events, why = wrapped
             refused = [r for r in why if r is not None]
             accepted, dead, reasons = events - len(refused), len(refused), refused[:5]
         else:
-            res = await run_in_threadpool(ctx.service.accept, name, source, body, sender=True)
+            res = await in_thread(ctx.service.accept, name, source, body, sender=True)
             events, accepted, dead, reasons = res.events, res.accepted, res.dead_letter, res.reasons
         if accepted == 0 and dead:
             raise HTTPError(400, f"nothing in the body could be read: {reasons[0]}", dead_letter=dead, reasons=reasons)
@@ -97,11 +97,11 @@ def core_routes(ctx: AppContext) -> list[Route]:
             raise HTTPError(400, 'send JSON {"sql": "SELECT ..."}') from None
         restricted = not allowed(info.role, "query.sensitive")
         try:
-            cols, rows = await run_in_threadpool(run, ctx.service.data_dir, sql, restricted=restricted, sandbox=True)
+            cols, rows = await in_thread(run, ctx.service.data_dir, sql, restricted=restricted, sandbox=True)
         except (QueryError, CryptoError) as exc:
-            await run_in_threadpool(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, error=str(exc)[:200])
+            await in_thread(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, error=str(exc)[:200])
             raise HTTPError(400, str(exc)) from None
-        await run_in_threadpool(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, rows=len(rows),
+        await in_thread(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, rows=len(rows),
                                 role=info.role, masked=restricted)
         return json_response({"columns": cols, "rows": [[plain(v) for v in r] for r in rows]})
 

@@ -58,7 +58,6 @@ from typing import Any
 
 import msgspec
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
@@ -67,7 +66,15 @@ from starlette.routing import Route
 from secpipe.formats import _fast
 from secpipe.formats.base import BOM, DeadLetter
 from secpipe.server.es_filter import apply_filter
-from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
+from secpipe.server.http import (
+    STORE_ERRORS,
+    AppContext,
+    HTTPError,
+    authenticate,
+    in_thread,
+    route,
+    store_failed,
+)
 from secpipe.server.shipped import shipped_lines, text_lines
 from secpipe.server.wire import (
     accept_docs,
@@ -390,11 +397,11 @@ def routes(ctx: AppContext) -> list[Route]:
             if not parsed.docs if isinstance(parsed, Uniform) else not parsed:
                 raise HTTPError(400, "Validation Failed: 1: no requests added;")
         except HTTPError as exc:
-            await run_in_threadpool(ctx.service.dead_letter, [_dl(str(exc), source, body)])
+            await in_thread(ctx.service.dead_letter, [_dl(str(exc), source, body)])
             raise
         # a request without a query string (what Logstash and the clients send) has no filter_path: no QueryParams
         spec = request.query_params.get("filter_path") if request.scope["query_string"] else None
-        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec, body, over), 200,
+        return es_response(await in_thread(_store, ctx, to_format, source, parsed, t0, spec, body, over), 200,
                            request)
 
     async def one_doc(request: Request, op: str | None = None) -> Response:
@@ -405,7 +412,7 @@ def routes(ctx: AppContext) -> list[Route]:
         doc = body.strip().replace(b"\n", b" ")
         if not doc:
             raise HTTPError(400, "request body is required")
-        res = await run_in_threadpool(_store_items, ctx, to_format, source,
+        res = await in_thread(_store_items, ctx, to_format, source,
                                       [(op, index, request.path_params.get("id"), doc)], time.perf_counter())
         item = res["items"][0][op]
         if "error" in item:

@@ -56,7 +56,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -72,6 +71,7 @@ from secpipe.server.http import (
     HTTPError,
     Limits,
     authenticate,
+    in_thread,
     json_response,
     route,
     store_failed,
@@ -653,11 +653,11 @@ def routes(ctx: AppContext) -> list[Route]:
         except HTTPError as exc:
             await dead_letter(ctx, str(exc), source, body, "auto")
             raise
-        reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True)) if docs else []
+        reasons = await in_thread(lambda: accept_docs(ctx, source, names, docs, contexts=True)) if docs else []
         if refused:  # stored the others first: a retry of the request (a 503 here) finds them in the lake
             dead = [DeadLetter(f"HEC {refusal(code, n, why, 'request')}", source, n, raw, "auto")
                     for n, (code, raw, why) in sorted(refused.items())]  # fmt: skip
-            await run_in_threadpool(ctx.service.dead_letter, dead)
+            await in_thread(ctx.service.dead_letter, dead)
             # as Splunk answers (its number the first refused event's), though every event it takes is stored
             first = min(refused)
             raise HecError(400, refused[first][0], **_bad_event(first))
@@ -689,7 +689,7 @@ def routes(ctx: AppContext) -> list[Route]:
             names, docs = [name], with_hosts([body], [params.get("host")])
             env = _Envelope(host=params.get("host"), source=params.get("source"), index=params.get("index"))
             docs = _in_context([name or found.name], docs, [env])  # type: ignore[union-attr]
-        reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True))
+        reasons = await in_thread(lambda: accept_docs(ctx, source, names, docs, contexts=True))
         bad = [r for r in reasons if r is not None]
         if bad and len(bad) == len(reasons):
             raise HecError(400, 6, reason=bad[0])

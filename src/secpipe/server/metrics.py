@@ -28,13 +28,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe import __version__
-from secpipe.server.http import AppContext, authenticate, route
+from secpipe.server.http import AppContext, authenticate, in_thread, route
 
 
 class _Collector:
@@ -125,7 +124,7 @@ def routes(ctx: AppContext) -> list[Route]:
         authenticate(ctx, request, "metrics.read")
         # the scraper's Accept picks the format (OpenMetrics for Prometheus >= 2.5), else text 0.0.4
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
-        body = await run_in_threadpool(encode, registry)
+        body = await in_thread(encode, registry)
         return Response(body, headers={"Content-Type": content_type})
 
     return [route("GET", "/v1/metrics", "metrics.read", metrics)]

@@ -45,13 +45,20 @@ from typing import Any
 
 import msgspec
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.formats.base import UNREADABLE, DeadLetter
-from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
+from secpipe.server.http import (
+    STORE_ERRORS,
+    AppContext,
+    HTTPError,
+    authenticate,
+    in_thread,
+    route,
+    store_failed,
+)
 from secpipe.server.shipped import envelope_context, lines_in
 from secpipe.server.wire import ShippedLine, accept_docs, check_depth, detect_many, read_body_limited
 
@@ -481,7 +488,7 @@ def routes(ctx: AppContext) -> list[Route]:
             if kind not in (PROTOBUF, JSON):  # refused, and kept with why (read within the limits first)
                 why = f"unsupported Content-Type {kind!r}: send {PROTOBUF} or {JSON}"
                 body = await read_body_limited(ctx, request, source, "auto", json_body=False)
-                await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
+                await in_thread(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
                 raise HTTPError(415, why)
             return await _export(request, source, proto)
         except HTTPError as exc:
@@ -500,11 +507,11 @@ def routes(ctx: AppContext) -> list[Route]:
         except (ValueError, HTTPError, TypeError) as exc:  # (TypeError: orjson's, past 254 levels of a request
             # read with server.max_json_depth above them)
             why = f"not an OTLP ExportLogsServiceRequest ({'protobuf' if proto else 'JSON'}): {exc}"
-            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
+            await in_thread(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
             raise HTTPError(exc.status if isinstance(exc, HTTPError) else 400, why) from None
-        reasons = await run_in_threadpool(_store, ctx, source, records, docs) if records else []
+        reasons = await in_thread(_store, ctx, source, records, docs) if records else []
         if odd:  # refused alone, after the others are durable; counted in partialSuccess
-            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, n, raw, "auto")
+            await in_thread(ctx.service.dead_letter, [DeadLetter(why, source, n, raw, "auto")
                                                               for n, (why, raw) in enumerate(odd)])
             refused: list[str | None] = [why for why, _raw in odd]
             reasons = refused + reasons

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,7 +22,15 @@ from secpipe.errors import ConfigError, SecpipeError
 from secpipe.security import audit
 from secpipe.security.keys import load_keyring
 from secpipe.security.users import UserStore
-from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
+from secpipe.server.http import (
+    AppContext,
+    HTTPError,
+    authenticate,
+    in_thread,
+    json_response,
+    read_body,
+    route,
+)
 from secpipe.store import retention
 
 
@@ -62,13 +69,13 @@ def routes(ctx: AppContext) -> list[Route]:
             limit = int(request.query_params.get("limit", "100"))
         except ValueError:
             raise HTTPError(400, "limit must be an integer") from None
-        entries = await run_in_threadpool(lambda: [e for e in audit.AuditLog(data_dir(), from_env=False).entries()
+        entries = await in_thread(lambda: [e for e in audit.AuditLog(data_dir(), from_env=False).entries()
                                                    if action is None or str(e.get("action", "")).startswith(action)])
         return json_response({"entries": entries[-limit:] if limit > 0 else entries})
 
     async def audit_verify(request: Request) -> Response:
         authenticate(ctx, request, "audit.read")
-        res = await run_in_threadpool(audit.verify, data_dir())
+        res = await in_thread(audit.verify, data_dir())
         return json_response({"ok": res.ok, "entries": res.entries, "problems": res.problems})
 
     async def reveal(request: Request) -> Response:
@@ -83,10 +90,10 @@ def routes(ctx: AppContext) -> list[Route]:
             ring = load_keyring(*_tokenize_keys(ctx), "tokenize")
             value = do_reveal(token, ring)
         except (ConfigError, SecpipeError) as exc:
-            await run_in_threadpool(audit.record, data_dir(), info.name, "reveal", subject=token, reason=reason,
+            await in_thread(audit.record, data_dir(), info.name, "reveal", subject=token, reason=reason,
                                     error=str(exc)[:200])
             raise HTTPError(400, str(exc)) from None
-        await run_in_threadpool(audit.record, data_dir(), info.name, "reveal", subject=token, reason=reason, via="api")
+        await in_thread(audit.record, data_dir(), info.name, "reveal", subject=token, reason=reason, via="api")
         return json_response({"value": value})
 
     async def tokens_list(request: Request) -> Response:
@@ -100,7 +107,7 @@ def routes(ctx: AppContext) -> list[Route]:
         body = await _json(request, ctx)
         store = UserStore(data_dir())
         try:
-            tok = await run_in_threadpool(lambda: store.create_token(
+            tok = await in_thread(lambda: store.create_token(
                 user=body.get("user"), name=body.get("name"), role=body.get("role"), source=body.get("source"),
                 actor=info.name))
         except SecpipeError as exc:
@@ -110,7 +117,7 @@ def routes(ctx: AppContext) -> list[Route]:
     async def tokens_revoke(request: Request) -> Response:
         info = authenticate(ctx, request, "tokens.manage")
         tid = request.path_params["token_id"]
-        if not await run_in_threadpool(UserStore(data_dir()).revoke_token, tid, info.name):
+        if not await in_thread(UserStore(data_dir()).revoke_token, tid, info.name):
             raise HTTPError(404, f"no token {tid}")
         return json_response({"revoked": tid})
 
@@ -122,7 +129,7 @@ def routes(ctx: AppContext) -> list[Route]:
         info = authenticate(ctx, request, "tokens.manage")
         body = await _json(request, ctx)
         try:
-            user = await run_in_threadpool(UserStore(data_dir()).add, str(body.get("name", "")), str(body.get("role", "")),
+            user = await in_thread(UserStore(data_dir()).add, str(body.get("name", "")), str(body.get("role", "")),
                                            info.name)
         except SecpipeError as exc:
             raise HTTPError(400, str(exc)) from None
@@ -135,13 +142,13 @@ def routes(ctx: AppContext) -> list[Route]:
     async def retention_show(request: Request) -> Response:
         info = authenticate(ctx, request, "retention.manage")
         pol = _policy()
-        res = await run_in_threadpool(lambda: retention.apply(data_dir(), pol, dry_run=True, actor=info.name))
+        res = await in_thread(lambda: retention.apply(data_dir(), pol, dry_run=True, actor=info.name))
         return json_response({"policy": pol.model_dump(), "plan": res.summary()})
 
     async def retention_apply(request: Request) -> Response:
         info = authenticate(ctx, request, "retention.manage")
         pol = _policy()
-        res = await run_in_threadpool(lambda: retention.apply(data_dir(), pol, actor=info.name))
+        res = await in_thread(lambda: retention.apply(data_dir(), pol, actor=info.name))
         return json_response(res.summary())
 
     async def config_show(request: Request) -> Response:

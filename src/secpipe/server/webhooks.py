@@ -53,13 +53,20 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.config.ingest import signing_key
-from secpipe.server.http import AppContext, HTTPError, authenticate, basic_or_bearer, json_response, route
+from secpipe.server.http import (
+    AppContext,
+    HTTPError,
+    authenticate,
+    basic_or_bearer,
+    in_thread,
+    json_response,
+    route,
+)
 from secpipe.server.policy import SECRET
 from secpipe.server.wire import check_depth, dead_letter, ingest_config, read_body_limited, resolve_format
 
@@ -116,7 +123,7 @@ async def _store(ctx: AppContext, fmt: str, source: str, body: bytes, *, refuse:
     or, with ``refuse=False``, 202 with the same reasons (it is durable in the dead-letter store
     either way)."""
     accept = ctx.service.accept_push if fmt in PUSHED else ctx.service.accept
-    res = await run_in_threadpool(accept, fmt, source, body)
+    res = await in_thread(accept, fmt, source, body)
     if res.accepted == 0 and res.dead_letter:
         error = f"nothing in the body could be read: {res.reasons[0]}"
         if refuse:

@@ -31,7 +31,6 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from secpipe import formats
@@ -48,7 +47,7 @@ from secpipe.formats.base import (
     split_guarded,
 )
 from secpipe.security.limits import check_json_limits, json_depth
-from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
+from secpipe.server.http import AppContext, HTTPError, in_thread, inflate, read_raw_within, request_timeout
 from secpipe.store.wal import WalRecord, now_ms
 
 
@@ -254,7 +253,7 @@ def check_parts_depth(array: bytes, parts: Sequence[bytes], limit: int) -> None:
 
 async def dead_letter(ctx: AppContext, reason: str, source: str, raw: bytes, fmt: str) -> None:
     """Persist a refused body (or just the reason) in the dead-letter store."""
-    await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(reason, source, 0, raw, fmt)])
+    await in_thread(ctx.service.dead_letter, [DeadLetter(reason, source, 0, raw, fmt)])
 
 
 async def read_body_limited(ctx: AppContext, request: Request, source: str, fmt: str, *,
@@ -379,7 +378,7 @@ def _groups(names: Sequence[str | None], docs: Sequence[bytes], source: str,
 def accept_items(ctx: AppContext, source: str, items: Sequence[tuple[str | None, bytes]]) -> list[str | None]:
     """Store many small documents durably; per item ``None`` (stored) or why it was dead-lettered.
 
-    Blocking (decode + WAL fsync): call it from a worker thread (``run_in_threadpool``).
+    Blocking (decode + WAL fsync): call it from a worker thread (``http.in_thread``).
     """
     return accept_docs(ctx, source, [name for name, _d in items], [d for _n, d in items])
 
