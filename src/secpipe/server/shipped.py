@@ -423,6 +423,10 @@ def journal_entry(doc: bytes) -> bytes | None:
             return None
         at = _micros(head.pop("at"))
         fields = {"MESSAGE": d.message, **head, "__REALTIME_TIMESTAMP": at}
+        try:  # what the shipper says beside the header it parsed (Vector's structured data and source_ip, tags...)
+            context = envelope_hint(doc, strict=True, own=_HEADER_OWN)
+        except UNREADABLE:
+            return None
     else:
         try:
             fields = _journald_fields(d)
@@ -434,9 +438,15 @@ def journal_entry(doc: bytes) -> bytes | None:
         entry = msgspec.json.encode({k: v for k, v in fields.items() if v is not None}, order="sorted")
         return ShippedLine(entry, _host_name(d.host),
                            None if micros is None else int(micros) // 1000, context)  # fmt: skip
-    return msgspec.json.encode({k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)})
+    entry = msgspec.json.encode({k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)})
+    return entry if context is None else ShippedLine(entry, None, None, context)
 
 
+#: the keys of a syslog message a shipper parsed into fields that are its header's (:func:`_header`: Elastic's
+#: ``log.syslog``, Vector's, Fluent Bit's and Logstash's names, Logstash's labels of its priority), not the shipper's:
+#: the rest (Vector's ``source_ip`` and structured data parameters, ``tags``, ``type``...) is the context of its line
+_HEADER_OWN = _PER_LINE | {"appname", "hostname", "procid", "msgid", "severity", "facility", "source_type", "host", "pri",
+                           "ident", "pid", "logsource", "program", "priority", "facility_label", "severity_label"}  # fmt: skip
 #: the keys of a document of the ``journald`` input that are its entry's own (the input's translation of the
 #: journal fields: :data:`_JOURNAL_FIELDS`), not the shipper's: the rest (``host``, ``agent``, ``input``, ``ecs``,
 #: ``data_stream``, ``tags``) is the context of its line, as a Beat's document around a line read from a file

@@ -1,0 +1,81 @@
+"""What the session-36 fuzz found (the structure-aware JSON mutations of :mod:`tests.unit.struct_mutate` and the wire
+probes of :mod:`tests.unit.wire_probe36`, seeds 4001 up), each failing before its fix, and short seeded campaigns of
+both (the longer ones in ``make test-slow``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.unit import struct_mutate, wire_probe36
+from tests.unit.wire_mutate import Harness
+
+#: the syslog messages shippers parsed into fields (tests/cases/wire_holdout/SOURCE.md): Elastic's syslog processor,
+#: Vector's syslog source (twice), Fluent Bit's syslog-rfc3164 parser, Logstash's syslog input without ECS
+WIRE = Path(__file__).resolve().parents[1] / "cases" / "wire_holdout"
+PARSED = [*(WIRE / "shipper-syslog-records.ndjson").read_bytes().splitlines(),
+          (WIRE / "logstash-syslog-legacy.ndjson").read_bytes().strip()]  # fmt: skip
+
+
+def _bulk_rows(h: Harness, docs: list[bytes]) -> list[dict[str, Any]]:
+    body = b"".join(b'{"create":{}}\n' + d + b"\n" for d in docs)
+    assert h.request("/_bulk", body, {"content-type": "application/x-ndjson", "content-length": str(len(body))}, 1 << 20) == []
+    assert h.last[0] == 200 and not orjson.loads(h.last[1])["errors"]
+    rows = [r for d in h.given for b in d.batches for r in b.to_pylist()]
+    return sorted(rows, key=lambda r: (r["time"], r["raw_data"]))
+
+
+def test_a_syslog_message_a_shipper_parsed_keeps_the_shippers_other_fields(tmp_path: Path) -> None:
+    """Found by the wire probe (seed 4101 round 2: a Logstash syslog document with one more field, over ``_bulk``):
+    a syslog message a shipper parsed into fields is stored as the journal entry of its header, and every other
+    field of the document was dropped: Vector's ``source_ip`` (the sender) and the structured data parameters it
+    puts at the top (``iut``, ``eventSource``, ``eventID``), a ``tags`` or any field a pipeline added. They are the
+    line's context now, in ``unmapped``, as a Filebeat document's fields around a line are; the entry (raw_data)
+    and the uid are as before."""
+    h = Harness(tmp_path)
+    try:
+        plain = _bulk_rows(h, PARSED)
+        tagged = _bulk_rows(h, [orjson.dumps({**orjson.loads(d), "tags": ["edge", f"n{i}"]}) for i, d in enumerate(PARSED)])
+    finally:
+        h.close()
+    assert [r["metadata"]["uid"] for r in tagged] == [r["metadata"]["uid"] for r in plain]
+    assert [r["raw_data"] for r in tagged] == [r["raw_data"] for r in plain]
+    assert sorted(r["class_name"] for r in plain) == ["Authentication"] * 3 + ["Base Event"] * 2
+    extra = {r["raw_data"]: {k: v for k, v in json.loads(r["unmapped"]).items() if k != "facility"} for r in plain}
+    assert sorted(extra.values(), key=len) == [{}, {}, {}, {"source_ip": "192.0.2.22"},
+                                              {"source_ip": "192.0.2.10", "iut": "3", "eventSource": "Application", "eventID": "1011"}]  # fmt: skip
+    assert sorted(json.loads(r["unmapped"])["tags"][1] for r in tagged) == ["n0", "n1", "n2", "n3", "n4"]
+
+
+def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON format's real samples, one field of one record another type, very long, nested to the readers'
+    limits, a duplicate key, NaN, a lone surrogate, a NUL, or the text with a BOM, CRLF or NULs: no exception,
+    every record stored or dead-lettered, the neighbours of a damaged record stored, ``--format auto`` reading it
+    as its own format or as none."""
+    monkeypatch.setenv("FUZZ_KEEP", str(tmp_path / "found"))
+    logs: list[str] = []
+    assert struct_mutate.campaign(4005, 60, log=logs.append) == 0, logs
+
+
+def test_a_short_wire_probe_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_bulk`` of mixed actions and damaged items, HEC raw with channels, EventLists and OPA uploads with bad items,
+    octet-counted syslog with wrong counts: an answer, and every document marked stored or dead-lettered."""
+    logs: list[str] = []
+    assert wire_probe36.campaign(4103, 25, log=logs.append) == 0, logs
+
+
+@pytest.mark.slow
+def test_a_long_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUZZ_KEEP", str(tmp_path / "found"))
+    logs: list[str] = []
+    assert struct_mutate.campaign(4002, 1500, log=logs.append) == 0, logs
+
+
+@pytest.mark.slow
+def test_a_long_wire_probe_campaign_breaks_no_contract() -> None:
+    logs: list[str] = []
+    assert wire_probe36.campaign(4104, 400, log=logs.append) == 0, logs
