@@ -25,15 +25,8 @@ from starlette.routing import Route
 from secpipe.errors import SecpipeError
 from secpipe.respond import admin
 from secpipe.respond.outbox import OutboxError
-from secpipe.server.http import (
-    AppContext,
-    HTTPError,
-    authenticate,
-    in_thread,
-    json_response,
-    read_body,
-    route,
-)
+from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
+from secpipe.server.workers import in_thread
 
 
 def routes(ctx: AppContext) -> list[Route]:

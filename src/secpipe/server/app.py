@@ -33,7 +33,6 @@ from secpipe.server.http import (
     AppContext,
     HTTPError,
     authenticate,
-    in_thread,
     json_response,
     read_body,
     route,
@@ -42,6 +41,7 @@ from secpipe.server.http import (
 from secpipe.server.policy import ROUTE_POLICY, allowed
 from secpipe.server.shipped import accept_wrapped
 from secpipe.server.wire import read_body_limited
+from secpipe.server.workers import in_thread
 
 #: extra route builders, registered by protocol modules.
 ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, firehose.routes, otlp.routes,

@@ -66,15 +66,7 @@ from starlette.routing import Route
 from secpipe.formats import _fast
 from secpipe.formats.base import BOM, DeadLetter
 from secpipe.server.es_filter import apply_filter
-from secpipe.server.http import (
-    STORE_ERRORS,
-    AppContext,
-    HTTPError,
-    authenticate,
-    in_thread,
-    route,
-    store_failed,
-)
+from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.shipped import shipped_lines, text_lines
 from secpipe.server.wire import (
     accept_docs,
@@ -85,6 +77,7 @@ from secpipe.server.wire import (
     read_body_limited,
     who,
 )
+from secpipe.server.workers import in_thread
 
 _ERROR_TYPES = {400: "parse_exception", 401: "security_exception", 403: "security_exception",
                 404: "resource_not_found_exception", 408: "timeout_exception",

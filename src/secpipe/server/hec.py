@@ -71,7 +71,6 @@ from secpipe.server.http import (
     HTTPError,
     Limits,
     authenticate,
-    in_thread,
     json_response,
     route,
     store_failed,
@@ -91,6 +90,7 @@ from secpipe.server.wire import (
     who,
     with_hosts,
 )
+from secpipe.server.workers import in_thread
 
 #: sourcetype -> secpipe format (formats that are not installed are skipped at lookup).
 SOURCETYPES = {

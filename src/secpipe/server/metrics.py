@@ -33,7 +33,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe import __version__
-from secpipe.server.http import AppContext, authenticate, in_thread, route
+from secpipe.server.http import AppContext, authenticate, route
+from secpipe.server.workers import in_thread
 
 
 class _Collector:

@@ -50,17 +50,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.formats.base import UNREADABLE, DeadLetter
-from secpipe.server.http import (
-    STORE_ERRORS,
-    AppContext,
-    HTTPError,
-    authenticate,
-    in_thread,
-    route,
-    store_failed,
-)
+from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.shipped import envelope_context, lines_in
 from secpipe.server.wire import ShippedLine, accept_docs, check_depth, detect_many, read_body_limited
+from secpipe.server.workers import in_thread
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"

@@ -22,15 +22,8 @@ from secpipe.errors import ConfigError, SecpipeError
 from secpipe.security import audit
 from secpipe.security.keys import load_keyring
 from secpipe.security.users import UserStore
-from secpipe.server.http import (
-    AppContext,
-    HTTPError,
-    authenticate,
-    in_thread,
-    json_response,
-    read_body,
-    route,
-)
+from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
+from secpipe.server.workers import in_thread
 from secpipe.store import retention
 
 

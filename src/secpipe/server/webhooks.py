@@ -58,17 +58,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.config.ingest import signing_key
-from secpipe.server.http import (
-    AppContext,
-    HTTPError,
-    authenticate,
-    basic_or_bearer,
-    in_thread,
-    json_response,
-    route,
-)
+from secpipe.server.http import AppContext, HTTPError, authenticate, basic_or_bearer, json_response, route
 from secpipe.server.policy import SECRET
 from secpipe.server.wire import check_depth, dead_letter, ingest_config, read_body_limited, resolve_format
+from secpipe.server.workers import in_thread
 
 R = TypeVar("R")
 

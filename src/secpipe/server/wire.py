@@ -47,7 +47,8 @@ from secpipe.formats.base import (
     split_guarded,
 )
 from secpipe.security.limits import check_json_limits, json_depth
-from secpipe.server.http import AppContext, HTTPError, in_thread, inflate, read_raw_within, request_timeout
+from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
+from secpipe.server.workers import in_thread
 from secpipe.store.wal import WalRecord, now_ms
 
 
@@ -378,7 +379,7 @@ def _groups(names: Sequence[str | None], docs: Sequence[bytes], source: str,
 def accept_items(ctx: AppContext, source: str, items: Sequence[tuple[str | None, bytes]]) -> list[str | None]:
     """Store many small documents durably; per item ``None`` (stored) or why it was dead-lettered.
 
-    Blocking (decode + WAL fsync): call it from a worker thread (``http.in_thread``).
+    Blocking (decode + WAL fsync): call it from a worker thread (``workers.in_thread``).
     """
     return accept_docs(ctx, source, [name for name, _d in items], [d for _n, d in items])
 
