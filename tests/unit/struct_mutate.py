@@ -270,6 +270,8 @@ def campaign(seed: int, n: int, *, only: list[str] | None = None, log: Callable[
                 events[path] = ingest(path.read_bytes(), fmt).events
             if ingest(without, fmt).events != events[path] - 1:
                 without = None
+        if os.environ.get("FUZZ_TRACE"):  # each round named before it runs (a round that never ends, or is killed)
+            print(json.dumps({"start": i, "file": str(path), "how": how, "bytes": len(data)}), file=sys.stderr, flush=True)
         errs = problems(data, fmt)
         if not errs and without is not None:
             errs = neighbour_problems(without, data, fmt)

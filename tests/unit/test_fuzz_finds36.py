@@ -9,9 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 
+from secpipe import formats
+from secpipe.formats.base import const
+
 from tests.unit import struct_mutate, wire_probe36
+from tests.unit.mutate import REAL
 from tests.unit.wire_mutate import Harness
 
 #: the syslog messages shippers parsed into fields (tests/cases/wire_holdout/SOURCE.md): Elastic's syslog processor,
@@ -49,6 +54,25 @@ def test_a_syslog_message_a_shipper_parsed_keeps_the_shippers_other_fields(tmp_p
     assert sorted(extra.values(), key=len) == [{}, {}, {}, {"source_ip": "192.0.2.22"},
                                               {"source_ip": "192.0.2.10", "iut": "3", "eventSource": "Application", "eventID": "1011"}]  # fmt: skip
     assert sorted(json.loads(r["unmapped"])["tags"][1] for r in tagged) == ["n0", "n1", "n2", "n3", "n4"]
+
+
+def test_a_document_string_of_megabytes_is_not_copied_thousands_of_times() -> None:
+    """Found by the structure-aware fuzz (seed 4003 round 1382, "longer"): prometheus-msteams' Alertmanager webhook
+    (prom_post_request_label.json) with a ``groupKey`` of 8 MiB + 1 byte stopped the decode with ArrowMemoryError
+    (malloc of 32 GiB: the whole document dead-lettered as a decoder error; the fuzz run before it, without a
+    memory limit, took 22 GB and was killed by the kernel). A document's value written in every row
+    (``base.const``) was cached as 4096 copies, whatever its length; a long string is not cached now."""
+    path = REAL / "prometheus-msteams" / "alert" / "testdata" / "prom_post_request_label.json"
+    doc = json.loads(path.read_bytes())
+    doc["groupKey"] = "z" * ((8 << 20) + 1)
+    before = pa.total_allocated_bytes()
+    d = formats.get("alertmanager").decode(json.dumps(doc).encode(), "test")
+    rows = sum(b.num_rows for b in d.batches)
+    assert not d.dead and rows == d.events == len(doc["alerts"])
+    assert pa.total_allocated_bytes() - before < (rows + 4) * (9 << 20)
+    assert {len(r["metadata"]["correlation_uid"]) for b in d.batches for r in b.to_pylist()} == {(8 << 20) + 1}
+    small = const("x" * 300, 3)
+    assert small.to_pylist() == ["x" * 300] * 3 and pa.total_allocated_bytes() - before < (rows + 5) * (9 << 20)
 
 
 def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -237,7 +237,7 @@ def k8s_audit(rng: random.Random, n0: int) -> Probe:
         if rng.random() < 0.35:
             bad = _bad(ev, rng)
             items.append(bad)
-            if _marks(orjson.dumps(bad)):
+            if _marks(json.dumps(bad).encode()):
                 marks[n] = "kept"  # a damaged item: stored as it reads, or dead-lettered alone
         else:
             items.append(ev)
@@ -245,7 +245,7 @@ def k8s_audit(rng: random.Random, n0: int) -> Probe:
     doc: dict[str, Any] = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": items}
     if rng.random() < 0.1:
         doc["apiVersion"] = rng.choice(["audit.k8s.io/v1beta1", "audit.k8s.io/v2", 5])
-    body = orjson.dumps(doc)
+    body = json.dumps(doc).encode()
     headers = {"content-type": "application/json"}
     if rng.random() < 0.3:
         body, headers["content-encoding"] = gzip.compress(body), "gzip"
@@ -274,12 +274,12 @@ def opa(rng: random.Random, n0: int) -> Probe:
         if rng.random() < 0.35:
             bad = _bad(dec, rng)
             items.append(bad)
-            if _marks(orjson.dumps(bad)):
+            if _marks(json.dumps(bad).encode()):
                 marks[n] = "kept"
         else:
             items.append(dec)
             marks[n] = "taken"
-    body = orjson.dumps(items)
+    body = json.dumps(items).encode()
     headers = {"content-type": "application/json"}
     if rng.random() < 0.9:
         body, headers["content-encoding"] = gzip.compress(body), "gzip"

@@ -1188,10 +1188,12 @@ def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
 
     A scalar value of a small batch is a slice of a column made once per (value, type)
     (:func:`_const_rows`): ~2 us where building it cost ~25 us (the scalar's conversion and
-    ``pa.repeat``), a fixed cost of every batch paid for each constant column."""
+    ``pa.repeat``), a fixed cost of every batch paid for each constant column. A long string is
+    not cached (its :data:`_CONST_ROWS` copies: an 8 MiB Alertmanager ``groupKey`` asked for 32 GiB)."""
     if value is None:
         return pa.nulls(n, type_ or pa.string())
-    if n <= _CONST_ROWS and type(value) in _CONST_KINDS and (type_ is None or type_.id in _CONST_TYPE_IDS):
+    if n <= _CONST_ROWS and type(value) in _CONST_KINDS and (type_ is None or type_.id in _CONST_TYPE_IDS) \
+            and (type(value) is not str or len(value) <= _CONST_CHARS):  # fmt: skip
         return _const_rows(value, type(value).__name__, type_).slice(0, n)
     scalar = pa.scalar(value, type_)
     if not pa.types.is_nested(scalar.type):
@@ -1200,6 +1202,7 @@ def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
 
 
 _CONST_ROWS = 4096  # rows of a cached constant column: the batches whose fixed costs count
+_CONST_CHARS = 256  # the longest string cached (1 MiB a column at most, 512 MiB for the whole cache)
 _CONST_KINDS = frozenset((str, int, bool, float))
 _CONST_TYPE_IDS = frozenset(t.id for t in (pa.string(), pa.int32(), pa.int64(), pa.bool_(), pa.float64()))
 
