@@ -14,7 +14,6 @@ import pytest
 
 from secpipe import formats
 from secpipe.formats.base import const
-
 from tests.unit import struct_mutate, wire_probe36
 from tests.unit.mutate import REAL
 from tests.unit.wire_mutate import Harness
