@@ -239,6 +239,49 @@ def compact(data: bytes) -> bytes:
 _ENC = msgspec.json.Encoder(order="sorted")
 
 
+class Split:
+    """A report :func:`split_report` read: the report typed without its records (their array
+    empty), the records as compact bytes, and their JSON array as it lies in the compact text."""
+
+    __slots__ = ("array", "items", "report")
+
+    def __init__(self, report: Any, items: list[bytes], array: memoryview) -> None:
+        self.report, self.items, self.array = report, items, array
+
+
+def split_report(data: bytes, key: str, type_: Any) -> Split | None:
+    """A JSON object report compacted, checked (JSON, UTF-8) and cut into the items of its
+    top-level array ``key`` in one native pass (:func:`_fast.compact_doc`), its other members then
+    typed as ``type_`` with ``key`` an empty array: where :func:`compact` and a decode of the whole
+    report with its records as ``msgspec.Raw`` read the document twice and copied each record out
+    again. None without the extension, or for a document not decided there (not an object, no
+    such array, an escaped top-level key, not UTF-8, not of ``type_``): the caller reads it as
+    before, and gives its reasons."""
+    if type(data) is not bytes or (data[:1] != b"{" and data.lstrip()[:1] != b"{"):
+        return None
+    got = _fast.compact_doc(data.removeprefix(BOM), key, utf8=True)
+    if got is None:
+        return None
+    buf, items, members = got
+    if items is None or members is None:
+        return None
+    view, name = memoryview(buf), key.encode()
+    parts: list[bytes | memoryview] = []
+    array = None
+    for a, b, c, d in members:
+        if view[a:b] == name:
+            array = view[c:d]
+            parts.append(b'"' + name + b'":[]')
+        else:
+            parts.append(view[a - 1 : d])
+    if array is None:
+        return None
+    try:
+        return Split(_decoder(type_).decode(b"{" + b",".join(parts) + b"}"), items, array)
+    except msgspec.DecodeError:
+        return None
+
+
 def json_col(values: Sequence[Any]) -> pa.Array:
     """Python values -> compact JSON text (sorted keys); None and empty containers -> null."""
     enc = _ENC.encode
@@ -723,12 +766,15 @@ def keep_records(typed: Any, recs: Records, ok: Sequence[bool], reason: str, out
 class TopLevel:
     """Per record: its ``unmapped`` JSON (the top-level keys a format does not map, sorted, as
     :func:`~secpipe.formats.base.unmapped_json` writes them) and the raw JSON text of some
-    top-level fields (``raw[name]``, compact, null where absent or JSON null)."""
+    top-level fields (``raw[name]``, compact, null where absent or JSON null); where
+    :func:`decode_top` was asked and its native walk made them, the records' ``raw_data``
+    column and their ``metadata.uid`` (else None: the caller makes them)."""
 
-    __slots__ = ("raw", "unmapped")
+    __slots__ = ("raw", "raw_data", "uids", "unmapped")
 
-    def __init__(self, unmapped: pa.Array, raw: dict[str, pa.Array]) -> None:
-        self.unmapped, self.raw = unmapped, raw
+    def __init__(self, unmapped: pa.Array, raw: dict[str, pa.Array], raw_data: pa.Array | None = None,
+                 uids: pa.Array | None = None) -> None:  # fmt: skip
+        self.unmapped, self.raw, self.raw_data, self.uids = unmapped, raw, raw_data, uids
 
     @classmethod
     def from_tops(cls, tops: Sequence[dict[str, msgspec.Raw]], mapped: frozenset[str], fields: Sequence[str]) -> TopLevel:
@@ -738,7 +784,9 @@ class TopLevel:
     def take(self, rows: Sequence[int]) -> TopLevel:
         """The same for the given records only."""
         idx = pa.array(rows, pa.int32())
-        return TopLevel(self.unmapped.take(idx), {k: v.take(idx) for k, v in self.raw.items()})
+        return TopLevel(self.unmapped.take(idx), {k: v.take(idx) for k, v in self.raw.items()},
+                        None if self.raw_data is None else self.raw_data.take(idx),
+                        None if self.uids is None else self.uids.take(idx))  # fmt: skip
 
 
 @functools.cache
@@ -747,7 +795,8 @@ def _top_spec(mapped: frozenset[str], fields: tuple[str, ...]) -> _fast.Spec:
 
 
 def decode_top(raws: list[bytes], locs: list[int] | list[tuple[str, int]], type_: Any, mapped: frozenset[str],
-               fields: tuple[str, ...], out: Decoded, source: str, fmt: str, what: str) -> tuple[Typed, TopLevel]:  # fmt: skip
+               fields: tuple[str, ...], out: Decoded, source: str, fmt: str, what: str, *,
+               array: Any = None, whole: bool = False, kind: str | None = None) -> tuple[Typed, TopLevel]:  # fmt: skip
     """:func:`~secpipe.formats.base.decode_typed` plus each record's :class:`TopLevel` (``mapped``:
     the keys kept out of ``unmapped``; ``fields``: the top-level fields wanted as raw JSON text).
 
@@ -756,18 +805,43 @@ def decode_top(raws: list[bytes], locs: list[int] | list[tuple[str, int]], type_
     records are typed in one msgspec call; a batch the walker declines (a duplicate or escaped
     key, see ``_fast.extract``) or that does not type takes msgspec's path, which decodes each
     record's top-level map and dead-letters the bad records. Both give the same columns (tests).
+
+    ``array``: the records' JSON array as it lies in the document (:func:`array_text`), typed in
+    place of a join of ``raws`` (a copy of every record). ``whole`` / ``kind``: the walk also
+    copies the records into their ``raw_data`` column (as :func:`raw_data` makes it) / makes
+    their uids (:func:`~secpipe.formats.base.event_uids` of ``kind``, no contexts) while each
+    record is in the CPU cache (``TopLevel.raw_data`` / ``.uids``; None on msgspec's path).
     """
-    cols = _fast.extract(raws, _top_spec(mapped, fields)) if len(raws) >= _TOP_NATIVE_MIN else None
+    cols = (_fast.extract(raws, _top_spec(mapped, fields), whole=whole, uid_prefix=None if kind is None else uid_prefix(kind))
+            if len(raws) >= _TOP_NATIVE_MIN else None)  # fmt: skip
     if cols is not None:
         try:
-            recs = _decoder(list[type_]).decode(json_array(raws))
+            recs = _decoder(list[type_]).decode(json_array(raws) if array is None else array)
         except msgspec.DecodeError:
             recs = None
-        if recs is not None:
+        if recs is not None and len(recs) == len(raws):
             where = [o if isinstance(o, tuple) else (source, o) for o in locs]
-            return Typed(recs, [], raws, where), TopLevel(cols.unmapped, {f: _no_null(cols.strings[f]) for f in fields})
+            return Typed(recs, [], raws, where), TopLevel(cols.unmapped, {f: _no_null(cols.strings[f]) for f in fields},
+                                                          cols.raw, cols.uids)  # fmt: skip
     typed = decode_typed(raws, locs, type_, out, source, fmt, what)
     return typed, TopLevel.from_tops(typed.tops, mapped, fields)
+
+
+def array_text(data: bytes, items: Sequence[msgspec.Raw]) -> memoryview | None:
+    """The JSON array ``[item,item,...]`` as it lies in ``data`` (a view, no copy), where ``items``
+    are all the items of one array of the compact document ``data`` as msgspec decoded them
+    (``msgspec.Raw`` slices of it, in order); None when they are not (no item, a copy)."""
+    if not items or type(data) is not bytes:
+        return None
+    base = np.frombuffer(data, np.uint8)
+    at = base.ctypes.data
+    first = np.frombuffer(items[0], np.uint8).ctypes.data - at - 1
+    end = np.frombuffer(items[-1], np.uint8).ctypes.data - at + len(items[-1]) + 1
+    if first < 0 or end > len(data) or data[first] != 0x5B or data[end - 1] != 0x5D:  # [ ... ]
+        return None
+    view = memoryview(data)[first:end]
+    last = len(view) - 1 - len(items[-1])
+    return view if view[1 : 1 + len(items[0])] == items[0] and view[last:-1] == items[-1] else None
 
 
 #: Batches this small take msgspec's path (one native call and its spec cost more than they save).

@@ -46,16 +46,20 @@ from secpipe.formats._findings import (
     Distinct,
     ReportFormat,
     S,
+    TopLevel,
+    array_text,
     captions,
     decode_top,
     distinct_uids,
     nest,
     only_where,
+    paused_gc,
     raw_data,
     reject_rows,
     report_time,
     severity_ids,
     singleton_list,
+    split_report,
     struct_lists,
 )
 from secpipe.formats.base import Decoded, base_columns, const, event_uids, parse_times, strs, to_batch
@@ -212,40 +216,56 @@ class DependencyTrack(ReportFormat):
             return 90
         return 88 if head.lstrip()[:1] == b"[" and b'"matrix"' in head and _API.match(head) else 0
 
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one export: compacted and cut into its findings in one native pass where it can be
+        (:func:`split_report`), else as every report is."""
+        with paused_gc():
+            got = split_report(data, "findings", _Report)
+            if got is None:
+                return super().decode(data, source)
+            return self._map(got.report, got.items, got.array, source)
+
     def map_report(self, report: _Report | list[msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map one export's findings (or the REST API's array of them); one of the wrong shape is
         dead-lettered alone."""
         if isinstance(report, list):
             report = _Report(findings=report)
-        raws = [bytes(r) for r in report.findings or ()]
+        found = report.findings or []
+        return self._map(report, [bytes(r) for r in found], array_text(data, found), source)
+
+    def _map(self, report: _Report, raws: list[bytes], array: memoryview | None, source: str) -> Decoded:
+        """The batch of a report's findings (``raws``; ``array``: their JSON array in the compact report)."""
         out = Decoded(events=len(raws))
         if not raws:
             return out
         what = "a Dependency-Track finding"
-        typed, top = decode_top(raws, list(range(len(raws))), _Finding, _MAPPED, (), out, source, self.name, what)
+        # (the walk of the findings' top level also copies them into raw_data and hashes their uids)
+        typed, top = decode_top(raws, list(range(len(raws))), _Finding, _MAPPED, (), out, source, self.name, what,
+                                array=array, whole=True, kind=self.name)  # fmt: skip
         vs = [f.vulnerability or _NO_VULN for f in typed.recs]
         aliases = Distinct([v.aliases for v in vs], list[_Alias] | None, "vulnerability.aliases")
         keep = reject_rows(aliases.reasons(), typed.raws, typed.locs, out, self.name, what)
-        fs, kept, unmapped = typed.recs, typed.raws, top.unmapped
+        fs, kept = typed.recs, typed.raws
         if keep is not None:
             fs, kept, vs = [fs[i] for i in keep], [kept[i] for i in keep], [vs[i] for i in keep]
-            unmapped, aliases = unmapped.take(pa.array(keep, pa.int32())), aliases.take(keep)
+            top, aliases = top.take(keep), aliases.take(keep)
         if fs:
             out.batches.append(self._batch(report, fs, vs, aliases.per_row([_Aliases(a) for a in aliases.values]),
-                                           kept, unmapped))  # fmt: skip
+                                           kept, top))  # fmt: skip
         return out
 
     def _batch(self, rep: _Report, fs: list[_Finding], vs: list[_Vulnerability], aliases: list[_Aliases],
-               raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:  # fmt: skip
+               raws: list[bytes], top: TopLevel) -> pa.RecordBatch:  # fmt: skip
         n = len(fs)
         meta, project = rep.meta or _Meta(), rep.project or _Project()
         comps = [f.component or _NO_COMP for f in fs]
         sev = severity_ids([v.severity for v in vs])
         when = report_time(meta.timestamp)
         cols = base_columns(
-            _CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
-            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raw_data(raws),
-            activity_id=1, severity_id=sev,
+            _CLS, kind=self.name, product=self.product, vendor=self.vendor,
+            uids=event_uids(self.name, raws) if top.uids is None else top.uids,
+            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()),
+            raws=raw_data(raws) if top.raw_data is None else top.raw_data, activity_id=1, severity_id=sev,
         )  # fmt: skip
         cols["metadata.product.version"] = const(meta.version, n, S)
         ids = [_ids(v, a) for v, a in zip(vs, aliases, strict=True)]
@@ -314,7 +334,7 @@ class DependencyTrack(ReportFormat):
             "finding_info.product.version": const(meta.version, n, S),
             "resources": resources,
             "vulnerabilities": singleton_list(vuln),
-            "unmapped": unmapped,
+            "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(_CLS, cols)
 
