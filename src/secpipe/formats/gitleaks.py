@@ -38,6 +38,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _fast
 from secpipe.formats import _found_secrets as found_secrets
 from secpipe.formats._findings import (
     ReportFormat,
@@ -78,11 +79,9 @@ class _Leak(msgspec.Struct, gc=False):
 _CLS = "application_security_posture_finding"
 _MAPPED = frozenset({"RuleID", "Description", "File", "StartLine", "EndLine", "StartColumn", "EndColumn", "Author",
                      "Email", "Tags", "Fingerprint", "rule", "file", "lineNumber", "author", "email"})  # fmt: skip
-#: the keys holding the secret found (8: Secret, Match, Line, Context; 7: offender, line)
-_NEEDLES = (b'"Secret"', b'"Match"', b'"Line"', b'"Context"', b'"offender"', b'"line"')
-#: such a key's string value (group 1 the text before it): the records and their unmapped JSON are compact, so a
-#: key is where ``{"`` or ``,"`` opens it (inside a string a quote is escaped); a literal start Python's re can scan for
-_SECRET = re.compile(rb'([{,]"(?:Secret|Match|Line|Context|offender|line)":)"[^"\\]*(?:\\.[^"\\]*)*"')
+#: the keys holding the secret found (8: Secret, Match, Line, Context; 7: offender, line), as a compact record
+#: writes them (the records and their unmapped JSON are compact)
+_KEYS = (b'"Secret":', b'"Match":', b'"Line":', b'"Context":', b'"offender":', b'"line":')
 
 
 def _uid(k: _Leak, rule: str | None, path: str | None, line: int | None) -> str:
@@ -117,14 +116,16 @@ class Gitleaks(ReportFormat):
 
     def map_report(self, leaks: list[msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map each leak; one of the wrong shape is dead-lettered alone."""
-        return self.map_each(leaks, _Leak, _MAPPED, "a Gitleaks leak", source, self._batch)
+        keys = tuple(k for k in _KEYS if _fast.contains_any(data, (k,)))  # (one SIMD search a key: most are absent)
+        return self.map_each(leaks, _Leak, _MAPPED, "a Gitleaks leak", source,
+                             lambda ks, raws, unmapped: self._batch(ks, raws, unmapped, keys))
 
-    def _batch(self, ks: list[_Leak], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
+    def _batch(self, ks: list[_Leak], raws: list[bytes], unmapped: pa.Array, keys: tuple[bytes, ...]) -> pa.RecordBatch:
         n = len(ks)
         rules = [k.RuleID or k.rule for k in ks]
         paths = [k.File or k.file or None for k in ks]
         starts = [k.StartLine if k.StartLine is not None else k.lineNumber for k in ks]
-        stored, unmapped = found_secrets.hide(raws, unmapped, _NEEDLES, _SECRET, rules)
+        stored, unmapped = found_secrets.hide_keys(raws, unmapped, keys, rules)
         sev = const(0, n, pa.int32())
         cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
                             times_ms=pa.nulls(n, pa.int64()), raws=stored, activity_id=1, severity_id=sev)  # fmt: skip
