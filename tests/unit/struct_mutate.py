@@ -221,13 +221,43 @@ def _strict_json(data: bytes) -> bool:
 
 
 def auto_problems(data: bytes, own: str) -> list[str]:
-    """``--format auto`` must read ``data`` as ``own`` or recognize none (dead-lettered whole): another format that
-    stores it reads it silently as what it is not."""
+    """``--format auto`` must read ``data`` as ``own``, or recognize none, or pick a format that refuses all of it
+    (dead-lettered whole, with why): another format that stores it reads it silently as what it is not."""
     got = formats.detect(data.removeprefix(BOM)[:65536])
     if got is None or got.name == own:
         return []
     d = ingest(data, "auto")
+    if not uids(d):  # read as the other format, which refused all of it: dead-lettered with why, not silent
+        return []
     return [f"auto reads it as {got.name}, not {own}: {len(uids(d))} stored, {len(d.dead)} dead-lettered"]
+
+
+def auto_sweep(samples_: list[tuple[Path, str]]) -> list[str]:
+    """Every top-level key of each sample's first records (and of the first of its records list) given each other
+    JSON type in turn, or dropped: :func:`auto_problems` of each (where detection leaves the sample's format: the
+    keys a format's sniff reads)."""
+    out = []
+    for path, own in samples_:
+        parts = _json_parts(path.read_bytes())
+        if parts is None:
+            continue
+        kind, docs = parts
+        for doc in docs[:3]:
+            recs = _records(doc)
+            for base in [(), *([(*recs[0], 0)] if recs else [])]:
+                obj = _get(doc, base)
+                for key in list(obj) if isinstance(obj, dict) else []:
+                    v = obj[key]
+                    for to in ("str", "int", "null", "list", "object", "drop"):
+                        if to == "drop":
+                            del obj[key]
+                        else:
+                            obj[key] = _swap(v, to)
+                        texts = [_dumps(d) for d in docs]
+                        data = _encode("\n".join(texts) + "\n" if kind == "lines" else texts[0])
+                        obj[key] = v
+                        out += [f"{path.name} {key}->{to}: {e}" for e in auto_problems(data, own)]
+    return out
 
 
 def json_samples() -> Iterator[tuple[Path, str]]:

@@ -91,6 +91,21 @@ def test_a_short_wire_probe_campaign_breaks_no_contract(tmp_path: Path, monkeypa
     assert wire_probe36.campaign(4103, 25, log=logs.append) == 0, logs
 
 
+def test_auto_detection_keeps_a_format_whose_keys_change_type() -> None:
+    """Each top-level key of one sample of every JSON format another type or dropped: ``--format auto`` reads it as
+    its own format, or as none, or as one that dead-letters all of it; never as another that stores it."""
+    firsts: dict[str, tuple[Path, str]] = {}
+    for path, fmt in struct_mutate.json_samples():
+        firsts.setdefault(fmt, (path, fmt))
+    assert len(firsts) >= 30
+    assert struct_mutate.auto_sweep(list(firsts.values())) == []
+
+
+@pytest.mark.slow
+def test_auto_detection_keeps_every_sample_whose_keys_change_type() -> None:
+    assert struct_mutate.auto_sweep(list(struct_mutate.json_samples())) == []
+
+
 @pytest.mark.slow
 def test_a_long_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FUZZ_KEEP", str(tmp_path / "found"))
