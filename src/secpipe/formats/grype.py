@@ -61,17 +61,21 @@ from secpipe.formats._findings import (
     Distinct,
     ReportFormat,
     S,
+    TopLevel,
+    array_text,
     captions,
     decode_top,
     distinct_uids,
     json_col,
     nest,
     only_where,
+    paused_gc,
     raw_data,
     reject_rows,
     report_time,
     severity_ids,
     singleton_list,
+    split_report,
     str_lists,
     struct_lists,
 )
@@ -295,16 +299,30 @@ class Grype(ReportFormat):
             return 90
         return 85 if _DESCRIPTOR.search(h) else 0
 
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report: compacted and cut into its matches in one native pass where it can be
+        (:func:`split_report`), else as every report is."""
+        with paused_gc():
+            got = split_report(data, "matches", _Report)
+            if got is None:
+                return super().decode(data, source)
+            return self._map(got.report, got.items, got.array, source)
+
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map one report's matches (New) and ignored matches (Suppressed)."""
-        lists = ((report.matches, 1), (report.ignoredMatches or [], 3))
-        raws = [bytes(r) for items, _s in lists for r in items]
-        status = [s for items, s in lists for _r in items]
+        return self._map(report, [bytes(r) for r in report.matches], array_text(data, report.matches), source)
+
+    def _map(self, report: _Report, matches: list[bytes], array: memoryview | None, source: str) -> Decoded:
+        """The batch of a report's ``matches`` (``array``: their JSON array in the compact report) and ignored matches."""
+        ignored = [bytes(r) for r in report.ignoredMatches or ()]
+        raws = matches + ignored
+        status = [1] * len(matches) + [3] * len(ignored)
         out = Decoded(events=len(raws))
         if not raws:
             return out
+        # (matches alone: their array typed in place; the walk copies them into raw_data)
         typed, top = decode_top(raws, list(range(len(raws))), _Match, _MAPPED, (), out, source, self.name,
-                                "a Grype match")  # fmt: skip
+                                "a Grype match", array=None if ignored else array, whole=True)  # fmt: skip
         if len(typed.raws) == len(raws):
             ords = list(range(len(raws)))
         else:
@@ -312,17 +330,17 @@ class Grype(ReportFormat):
             ords = [pos[id(r)] for r in typed.raws]
         related = Distinct([m.relatedVulnerabilities for m in typed.recs], list[_Record] | None, "relatedVulnerabilities")
         keep = reject_rows(related.reasons(), typed.raws, typed.locs, out, self.name, "a Grype match")
-        recs, kept, unmapped = typed.recs, typed.raws, top.unmapped
+        recs, kept = typed.recs, typed.raws
         if keep is not None:
             recs, kept, ords = [recs[i] for i in keep], [kept[i] for i in keep], [ords[i] for i in keep]
-            unmapped, related = unmapped.take(pa.array(keep, pa.int32())), related.take(keep)
+            top, related = top.take(keep), related.take(keep)
         if recs:
             rels = related.per_row([_Related(v) for v in related.values])
-            out.batches.append(self._batch(report, recs, rels, kept, ords, [status[i] for i in ords], unmapped))
+            out.batches.append(self._batch(report, recs, rels, kept, ords, [status[i] for i in ords], top))
         return out
 
     def _batch(self, rep: _Report, ms: list[_Match], rels: list[_Related], raws: list[bytes], ords: list[int],
-               status: list[int], unmapped: pa.Array) -> pa.RecordBatch:  # fmt: skip
+               status: list[int], top: TopLevel) -> pa.RecordBatch:  # fmt: skip
         n = len(ms)
         desc_ = rep.descriptor or _Descriptor()
         vs = [m.vulnerability or _NO_REC for m in ms]
@@ -332,8 +350,8 @@ class Grype(ReportFormat):
         cols = base_columns(
             _CLS, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, [f"{desc_.timestamp}\0{o}" for o in ords]),
-            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raw_data(raws),
-            activity_id=1, severity_id=sev,
+            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()),
+            raws=raw_data(raws) if top.raw_data is None else top.raw_data, activity_id=1, severity_id=sev,
         )  # fmt: skip
         cols["metadata.product.version"] = const(desc_.version, n, S)
         pairs = list(zip(vs, rels, strict=True))
@@ -415,7 +433,7 @@ class Grype(ReportFormat):
             "finding_info.product.name": const(self.product, n, S),
             "finding_info.product.version": const(desc_.version, n, S),
             "vulnerabilities": singleton_list(vuln),
-            "unmapped": unmapped,
+            "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(_CLS, cols)
 
