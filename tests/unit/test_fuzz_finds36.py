@@ -74,6 +74,23 @@ def test_a_document_string_of_megabytes_is_not_copied_thousands_of_times() -> No
     assert small.to_pylist() == ["x" * 300] * 3 and pa.total_allocated_bytes() - before < (rows + 5) * (9 << 20)
 
 
+def test_a_bulk_action_line_naming_two_actions_is_refused_on_every_path(tmp_path: Path) -> None:
+    """Found by the wire probe (seed 4104 rounds 227, 349): ``{"index":{},"create":{}}`` was stored as an ``index``
+    when every action line of the body was the same or all were plain (the fast paths: ``_uniform``, the decoded
+    heads), and refused whole (400) when another line sent the body down the slow path. Elasticsearch refuses such a
+    line (``expected END_OBJECT``); now every path does, and the body is dead-lettered with why."""
+    doc = b'{"message":"<13>Feb  5 17:32:18 host app: hi"}'
+    two, one = b'{"index":{},"create":{}}\n' + doc + b"\n", b'{"index":{}}\n' + doc + b"\n"
+    h = Harness(tmp_path)
+    try:
+        for body in (two, two + two, one + two, two + b'{"delete":{"_id":"x"}}\n'):
+            assert h.request("/_bulk", body, {"content-type": "application/x-ndjson", "content-length": str(len(body))}, 1 << 20) == []
+            assert h.last[0] == 400 and b"names [index], [create]: one action a line" in h.last[1]
+            assert [x.raw for x in h.letters] == [body]
+    finally:
+        h.close()
+
+
 def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSON format's real samples, one field of one record another type, very long, nested to the readers'
     limits, a duplicate key, NaN, a lone surrogate, a NUL, or the text with a BOM, CRLF or NULs: no exception,

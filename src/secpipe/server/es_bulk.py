@@ -120,6 +120,12 @@ class _Action(msgspec.Struct):
     update: _Meta | None = None
 
 
+def _plain(a: _Action) -> bool:
+    """Whether ``a`` is an ``index`` or a ``create`` action alone: a line naming two actions is refused (the slow
+    path's 400, Elasticsearch's ``Malformed action/metadata line [n], expected END_OBJECT``), whichever path reads it."""
+    return (a.index is None) != (a.create is None) and a.delete is None and a.update is None
+
+
 _ACTIONS = msgspec.json.Decoder(list[_Action])
 _ACTION = msgspec.json.Decoder(_Action)
 _SHARDS = {"total": 1, "successful": 1, "failed": 0}
@@ -296,7 +302,7 @@ def _uniform(head: bytes, docs: list[bytes], default_index: str | None) -> Unifo
         one = _ACTION.decode(head)
     except (msgspec.DecodeError, UnicodeDecodeError):  # a string that is not UTF-8 too
         return None
-    if (one.index or one.create) and not (one.delete or one.update):
+    if _plain(one):
         op, meta = ("index", one.index) if one.index is not None else ("create", one.create)
         return Uniform(op, meta.index or default_index or "", meta.id, docs)  # type: ignore[union-attr]
     return None
@@ -320,7 +326,7 @@ def parse_lines(lines: list[bytes], default_index: str | None) -> Uniform | list
             actions = None
         # a blank head line (skipped as Elasticsearch skips it) leaves fewer actions than heads
         if (actions is not None and len(actions) == len(heads)
-                and all((a.index or a.create) and not (a.delete or a.update) for a in actions)):
+                and all(_plain(a) for a in actions)):
             out: list[tuple[str, str, str | None, bytes | None]] = []
             for a, doc in zip(actions, lines[1::2], strict=True):
                 op, meta = ("index", a.index) if a.index is not None else ("create", a.create)
@@ -344,7 +350,11 @@ def _parse_slow(lines: list[bytes], default_index: str | None) -> list[tuple[str
             raise HTTPError(400, msg) from None
         ops = [(n, m) for n, m in (("index", act.index), ("create", act.create), ("delete", act.delete),
                                    ("update", act.update)) if m is not None]  # fmt: skip
-        if len(ops) != 1:
+        if len(ops) > 1:  # (Elasticsearch: "expected END_OBJECT but found [FIELD_NAME]")
+            names = ", ".join(f"[{n}]" for n, _m in ops)
+            msg = f"Malformed action/metadata line [{i + 1}], it names {names}: one action a line"
+            raise HTTPError(400, msg)
+        if not ops:
             msg = f"Malformed action/metadata line [{i + 1}], expected field [create], [delete], [index] or [update]"
             raise HTTPError(400, msg)
         op, meta = ops[0]
