@@ -45,6 +45,7 @@ class Component(msgspec.Struct):
     organization: str | None = None
     rules: list[Rule] | None = None
     globalMessageStrings: Any = None  # message strings of no one rule (§3.19.22); read leniently
+    notifications: Any = None  # notification descriptors (§3.19.24); read leniently (see _sarif_config)
 
 
 class Tool(msgspec.Struct):
@@ -73,6 +74,9 @@ class Invocation(msgspec.Struct):
     exitSignalNumber: Any = None
     toolExecutionNotifications: msgspec.Raw = msgspec.Raw(b"")
     toolConfigurationNotifications: msgspec.Raw = msgspec.Raw(b"")
+    # the run's changes to its rules' and notifications' default configuration (read leniently: see _sarif_config)
+    ruleConfigurationOverrides: Any = None
+    notificationConfigurationOverrides: Any = None
 
 
 class Run(msgspec.Struct):

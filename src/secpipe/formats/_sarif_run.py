@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import numpy as np
+import pyarrow as pa
 
+from secpipe.formats._findings import strs
+from secpipe.formats._sarif_config import Key, invocation_indexes, overrides
 from secpipe.formats._sarif_ids import CweTaxonomy
 from secpipe.formats._sarif_model import NO_RULE, Component, Result, Rule, Run, Tool
 from secpipe.formats._sarif_uris import base_uris, file_path
@@ -29,6 +33,8 @@ class RunCtx:
         self.bases = base_uris(run.originalUriBaseIds)
         self.artifacts = [file_path(a.location.uri, a.location.uriBaseId, self.bases) if a.location and a.location.uri
                           else None for a in run.artifacts or []]  # fmt: skip
+        #: per invocation, the levels its ruleConfigurationOverrides give (rule -> level; see _sarif_config)
+        self.overrides = [overrides(i.ruleConfigurationOverrides, self.components, "rules") for i in run.invocations or ()]
         inv = run.invocations[0] if run.invocations else None
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
         self.cwe = CweTaxonomy(run.taxonomies)
@@ -57,6 +63,22 @@ class RunCtx:
         # a ruleId naming no rule of the run leaves the index the one reference that resolves
         # (sarif-tutorials' DefaultRuleConfiguration.sarif: ruleId TUT1001, ruleIndex 0 -> TUT0001)
         return got if got is not None else NO_RULE
+
+    def override_levels(self, rules: list[tuple[Rule, str | None]], group: np.ndarray, raws: list[bytes]) -> pa.Array | None:
+        """Per result, the level its invocation's ``ruleConfigurationOverrides`` give its rule (null where none does;
+        None when no invocation overrides a level): ``rules`` and ``group`` as :func:`._sarif_rules.rule_groups`
+        gives them."""
+        if not any(self.overrides):
+            return None
+        where: dict[int, Key] = {id(r): (ci, di) for ci, c in enumerate(self.components) for di, r in enumerate(c.rules or ())}
+        # a rule the run does not list is known by its id alone (as an override naming it by id is)
+        keys: list[Key | None] = [where.get(id(rule)) or ((0, rid) if rid else None) for rule, rid in rules]
+        invs = invocation_indexes(raws, len(self.overrides))
+        if len(set(invs)) == 1:  # one invocation for all: a level per rule group
+            over = self.overrides[invs[0]] if invs[0] is not None else {}
+            return strs([over.get(k) if k is not None else None for k in keys]).take(pa.array(group, pa.int32()))
+        return strs([self.overrides[i].get(k) if i is not None and (k := keys[g]) is not None else None
+                     for i, g in zip(invs, group.tolist(), strict=True)])  # fmt: skip
 
     def strings(self, rule: Rule) -> Any:
         """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""

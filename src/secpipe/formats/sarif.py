@@ -51,7 +51,8 @@ bands (>=9 Critical, >=7 High, >=4 Medium, >0 Low, 0 Informational); so does Qod
 ``defaultConfiguration.parameters``, read after ``security-severity`` (Qodana's ``level`` is a coarser
 copy: ``note`` for both Moderate and Info); otherwise ``level`` (result; when absent,
 ``none`` for a result whose ``kind`` is not ``fail`` (pass, open, review, informational,
-notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``, as SARIF
+notApplicable), else the level its invocation's ``ruleConfigurationOverrides`` give its rule (§3.20.5, §3.51;
+:mod:`._sarif_config`), else the rule's ``defaultConfiguration.level``, else ``warning``, as SARIF
 §3.27.10 says): error High, warning Medium, note Low, none Informational. Suppressed results
 (``suppressions`` non-empty and none of them ``underReview`` or ``rejected``: such a request does
 not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent`` and ``kind: pass``
@@ -74,8 +75,8 @@ beyond OCSF's int32 is left null.
 
 Modules: the SARIF objects read (:mod:`._sarif_model`), a run's context (:mod:`._sarif_run`), the field columns
 of its results (:mod:`._sarif_fields`), what their rules say (:mod:`._sarif_rules`), where they are
-(:mod:`._sarif_code`, :mod:`._sarif_uris`), their identity and weakness (:mod:`._sarif_ids`), the run's notifications
-(:mod:`._sarif_notifications`); this module decodes a log and builds each run's findings.
+(:mod:`._sarif_code`, :mod:`._sarif_uris`), their identity and weakness (:mod:`._sarif_ids`), how its rules and
+notifications were configured (:mod:`._sarif_config`), the run's notifications (:mod:`._sarif_notifications`); this module decodes a log and builds each run's findings.
 
 A run's invocations' notifications of level error, and an invocation whose ``executionSuccessful`` is
 false, are **Scan Activity (6007)** events, activity Error, status Failure (:mod:`._sarif_notifications`): a run that
@@ -231,9 +232,11 @@ class Sarif(ReportFormat):
         tried = False
         for ri, run in enumerate(log.runs or []):
             if run.invocations:  # what the run says went wrong in it
-                drv = (run.tool or Tool()).driver or Component()
+                tool = run.tool or Tool()
+                drv = tool.driver or Component()
                 out.extend(run_notifications(self.name, drv.name or self.product, drv.organization or drv.name or self.vendor,
-                                             drv.version or drv.semanticVersion, run.invocations, ri, source))  # fmt: skip
+                                             drv.version or drv.semanticVersion, run.invocations, ri, source,
+                                             [drv, *(tool.extensions or [])]))  # fmt: skip
             res: list[Any] = run.results or []  # msgspec.Raw slices of the compact log
             out.events += len(res)
             if not res:
@@ -284,10 +287,13 @@ class Sarif(ReportFormat):
         per = per_rule(run, rules)
         take = pa.array(group, pa.int32())
         rid_arr = per["rid"].take(take)
-        # §3.27.10: no level and a kind other than "fail" (pass, open, review, ...) -> "none",
-        # else the rule's default level, else "warning"
+        # §3.27.10: no level and a kind other than "fail" (pass, open, review, ...) -> "none", else the level
+        # the result's invocation overrides its rule's with, else the rule's default level, else "warning"
         not_fail = pc.fill_null(pc.and_(nonempty(f["kind"]), pc.not_equal(f["kind"], "fail")), False)
-        levels = either(f["level"], pc.if_else(not_fail, pa.scalar("none", S), per["level"].take(take)))
+        default = per["level"].take(take)
+        if (over := run.override_levels(rules, group, raws)) is not None:
+            default = either(over, default)
+        levels = either(f["level"], pc.if_else(not_fail, pa.scalar("none", S), default))
         levels = pc.fill_null(or_null(levels), "warning")
         sev = distinct_map(levels, lambda lv: level_severity_id(lv), pa.int32())
         scores = pc.coalesce(f["score"], per["score"].take(take))

@@ -1,0 +1,131 @@
+"""How a SARIF run's rules and notifications were configured (for :mod:`.sarif`): their default levels and an
+invocation's overrides of them (SARIF 2.1.0 §3.49.14, §3.50, §3.51, §3.20.5-§3.20.6).
+
+A ``reportingDescriptor`` (a rule in a tool component's ``rules``, a notification in its ``notifications``) may give
+a ``defaultConfiguration`` (§3.49.14: ``level``, ``enabled`` ...); an ``invocation`` may override it for that run with
+``ruleConfigurationOverrides`` / ``notificationConfigurationOverrides`` (§3.20.5, §3.20.6), each a
+``configurationOverride`` (§3.51) whose ``descriptor`` (a ``reportingDescriptorReference``, §3.52: ``index`` and/or
+``id``, in the component its ``toolComponent`` names, §3.54: the driver when absent) names the descriptor and whose
+``configuration`` replaces the default's properties it gives ("if any property of configuration is absent, the
+corresponding property of theDescriptor.defaultConfiguration is respected", §3.51.3).
+
+A result's or notification's effective level, when it gives none and its kind is ``fail`` (§3.27.10, §3.58.6): the
+override's ``configuration.level`` in its invocation, else the descriptor's ``defaultConfiguration.level``, else
+``warning``. A result's invocation is its ``provenance.invocationIndex`` (§3.48.6); a result naming none belongs to the
+run's only invocation when it has one (with several, no override is known to apply to it); a notification's is the
+invocation that lists it. ``configuration.enabled`` (whether the rule was checked for, §3.50.2) says nothing of a
+level and changes none. Values are read leniently: a level that is not one of SARIF's four, a reference that is no
+object, an index out of range names nothing (the log keeps them in ``raw_data``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from secpipe.formats._sarif_model import Component, Rule
+
+LEVELS = frozenset({"error", "warning", "note", "none"})
+#: where a descriptor is: (tool component position, 0 the driver; index in its rules/notifications), or, for one known
+#: only by its id, (tool component position, its id)
+Key = tuple[int, int | str]
+
+
+def _component(ref: Any, comps: list[Component]) -> int | None:
+    """The position in ``[driver, *extensions]`` of the tool component a ``toolComponentReference`` (§3.54) names: its
+    ``index`` into ``tool.extensions``, else its ``name``; the driver when the reference is absent; None for none."""
+    if ref is None:
+        return 0
+    if not isinstance(ref, dict):
+        return None
+    idx = ref.get("index")
+    if isinstance(idx, int) and not isinstance(idx, bool):
+        return idx + 1 if 0 <= idx < len(comps) - 1 else None
+    name = ref.get("name")
+    if isinstance(name, str):
+        return next((i for i, c in enumerate(comps) if c.name == name), None)
+    return 0
+
+
+def _descriptors(comp: Component, kind: str) -> list[Any]:
+    got = comp.rules if kind == "rules" else comp.notifications
+    return got if isinstance(got, list) else []
+
+
+def _id(d: Any) -> Any:
+    return d.id if isinstance(d, Rule) else d.get("id") if isinstance(d, dict) else None
+
+
+def descriptor_key(ref: Any, comps: list[Component], kind: str) -> Key | None:
+    """Where the descriptor a ``reportingDescriptorReference`` names is (``kind``: "rules" or "notifications"): its
+    ``index`` in the component when valid, else the first descriptor there with its ``id``; a reference whose id
+    names no descriptor there is kept by that id (a tool that lists no rules still names them by id)."""
+    if not isinstance(ref, dict):
+        return None
+    ci = _component(ref.get("toolComponent"), comps)
+    if ci is None:
+        return None
+    listed = _descriptors(comps[ci], kind)
+    idx = ref.get("index")
+    if isinstance(idx, int) and not isinstance(idx, bool) and 0 <= idx < len(listed):
+        return ci, idx
+    rid = ref.get("id")
+    if not isinstance(rid, str) or not rid:
+        return None
+    return ci, next((i for i, d in enumerate(listed) if _id(d) == rid), rid)
+
+
+def overrides(listed: Any, comps: list[Component], kind: str) -> dict[Key, str]:
+    """One invocation's ``ruleConfigurationOverrides`` or ``notificationConfigurationOverrides``: descriptor -> the
+    level its configuration gives (overrides without a level left out; the first of two for one descriptor wins)."""
+    out: dict[Key, str] = {}
+    for o in listed if isinstance(listed, list) else ():
+        if not isinstance(o, dict) or not isinstance(cfg := o.get("configuration"), dict):
+            continue
+        level = cfg.get("level")
+        key = descriptor_key(o.get("descriptor"), comps, kind)
+        if level in LEVELS and key is not None:
+            out.setdefault(key, level)
+    return out
+
+
+def default_level(key: Key | None, comps: list[Component], kind: str) -> str | None:
+    """The ``defaultConfiguration.level`` of the descriptor at ``key`` (None when it gives none)."""
+    if key is None or not isinstance(key[1], int):
+        return None
+    d = _descriptors(comps[key[0]], kind)[key[1]]
+    if isinstance(d, Rule):
+        level = d.defaultConfiguration.level if d.defaultConfiguration else None
+    else:
+        cfg = d.get("defaultConfiguration") if isinstance(d, dict) else None
+        level = cfg.get("level") if isinstance(cfg, dict) else None
+    return level if level in LEVELS else None
+
+
+class _Provenance(msgspec.Struct, gc=False):
+    invocationIndex: Any = None
+
+
+class _Provenanced(msgspec.Struct, gc=False):
+    provenance: Any = None
+
+
+_PROVENANCE = msgspec.json.Decoder(list[_Provenanced])
+
+
+def invocation_indexes(raws: list[bytes], invocations: int) -> list[int | None]:
+    """Each result's invocation: its ``provenance.invocationIndex`` (§3.48.6) when that names one of the run's; else
+    the run's only invocation when it has one; else None (several, and the result names none of them)."""
+    alone = 0 if invocations == 1 else None
+    if not any(b'"invocationIndex"' in r for r in raws):
+        return [alone] * len(raws)
+    out: list[int | None] = []
+    for p in _PROVENANCE.decode(b"[" + b",".join(raws) + b"]"):
+        got = p.provenance.get("invocationIndex") if isinstance(p.provenance, dict) else None
+        ok = isinstance(got, int) and not isinstance(got, bool) and 0 <= got < invocations
+        out.append(got if ok else alone)
+    return out
+
+
+__all__ = ["LEVELS", "Key", "default_level", "descriptor_key", "invocation_indexes", "overrides"]
