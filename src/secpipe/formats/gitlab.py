@@ -33,7 +33,11 @@ OCSF classes (why):
 - other audit events and request logs -> API Activity (6003): an action a user took through
   GitLab's UI/API on an entity; ``api.operation`` = event_type (or the custom message /
   change / ``add <what>`` / ``remove <what>`` of older details, or ``METHOD route``; a change is an
-  Update), ``message`` = the details' ``custom_message`` when it is text, ``actor.user`` = author (``author_email`` its email), ``src_endpoint.ip``, ``resources``
+  Update), ``message`` = the details' ``custom_message`` when it is text, ``actor.user`` = author (``author_email`` its email;
+  a deploy key or deploy token acting, GitLab's author id -3 / -2 and ``details.author_class`` ``DeployKey`` /
+  ``DeployToken``, is no user: ``actor.user`` is the key's title with type Other (99) ``Deploy Key`` / ``Deploy Token``,
+  as OCSF gives a principal none of its user types names, and no uid: GitLab's id there marks the kind, not the key),
+  ``src_endpoint.ip``, ``resources``
   = entity and target; request logs add ``http_request`` and the HTTP status (>= 400 is a
   Failure); activity from the HTTP method or the event verb (``repository_git_operation``:
   from its ``custom_message`` Git service or verb: upload-pack/pull Read, receive-pack/push Update;
@@ -165,6 +169,8 @@ class _Details(msgspec.Struct, gc=False):
     add: str | None = None
     remove: str | None = None
     author_email: str | None = None
+    # who acted (GitLab 15.3+, Gitlab::Audit::Auditor): "User", or a non-user author's, "DeployKey", "DeployToken"
+    author_class: str | None = None
     # a sign-in's audit event: ``failed_login`` the method that failed (``STANDARD``, ``OTP``, a provider),
     # ``with`` the one that succeeded (``standard``, ``two-factor``, ``two-factor-via-webauthn-device``, a provider)
     failed_login: msgspec.Raw = _NO_RAW
@@ -491,6 +497,19 @@ def _sentence(v: Any) -> str | None:
     return _text(v) if type(v) is str or isinstance(v, msgspec.Raw) and bytes(v)[:1] == b'"' else None
 
 
+#: GitLab's authors that are credentials, not users (``Gitlab::Audit::NullAuthor.for``: author id -2 a deploy token's,
+#: -3 a deploy key's; ``details.author_class`` names them too) -> OCSF ``user.type`` (type_id 99 Other)
+_CREDENTIAL_AUTHORS = {"DeployKey": "Deploy Key", "DeployToken": "Deploy Token"}
+_CREDENTIAL_IDS = {"-3": "DeployKey", "-2": "DeployToken"}
+
+
+def _credential(author_id: str | None, d: _Details) -> str | None:
+    """The OCSF ``user.type`` of an audit event's author that is a deploy key or token, else None."""
+    if d.author_class is not None:
+        return _CREDENTIAL_AUTHORS.get(d.author_class)
+    return _CREDENTIAL_AUTHORS.get(_CREDENTIAL_IDS.get(author_id or "", ""))
+
+
 def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
     ds = [r.details or r.detail or _NO_DETAILS for r in rs]
     # GitLab 14.x streamed Git operations without ``event_type`` (it came in 15.0): their
@@ -503,6 +522,8 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
            or (d.add and f"add {d.add}") or (d.remove and f"remove {d.remove}") or _text(t.get("meta.caller_id"))
            for r, d, t, e in zip(rs, ds, tops, types, strict=True)]  # fmt: skip
     sid, res = c.sid, c.resource
+    uids = [sid(r.author_id) for r in rs]
+    keys = [_credential(u, d) for u, d in zip(uids, ds, strict=True)]
     cols = {
         "api.operation": ops,
         "api.service.name": const("GitLab", len(rs)),
@@ -510,8 +531,9 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         "message": [_sentence(d.custom_message) for d in ds],
         "metadata.event_code": [r.event_type for r in rs],
         "metadata.original_event_uid": [sid(r.id) for r in rs],
-        "actor.user.name": [r.author_name or d.author_name for r, d in zip(rs, ds, strict=True)],
-        "actor.user.uid": [sid(r.author_id) for r in rs],
+        # (an unnamed deploy key is "Deploy Key", as GitLab's DeployKeyAuthor names it)
+        "actor.user.name": [r.author_name or d.author_name or k for r, d, k in zip(rs, ds, keys, strict=True)],
+        "actor.user.uid": [None if k else u for u, k in zip(uids, keys, strict=True)],
         "actor.user.email_addr": [d.author_email for d in ds],
         "src_endpoint.ip": [r.ip_address or d.ip_address or _text(t.get("meta.remote_ip"))
                             for r, d, t in zip(rs, ds, tops, strict=True)],  # fmt: skip
@@ -521,6 +543,9 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         ]) for r, d in zip(rs, ds, strict=True)],  # fmt: skip
         "unmapped": c.unmapped_rest(tops, _AUDIT_MAPPED),
     }
+    if any(keys):  # a deploy key or token acted: a principal of none of OCSF's user types
+        cols["actor.user.type_id"] = [99 if k else None for k in keys]
+        cols["actor.user.type"] = keys
     times = [c.first_time(r.created_at, r.time) for r in rs]
     acts = [3 if not r.event_type and op is not None and op == (r.change or d.change) else  # what changed: Update
             _audit_activity(r.event_type, op if not r.event_type else _text(d.custom_message))
