@@ -15,7 +15,7 @@ import pytest
 from secpipe import formats
 from secpipe.formats.base import const
 from tests.unit import struct_mutate, wire_probe36
-from tests.unit.mutate import REAL
+from tests.unit.mutate import CASES, REAL
 from tests.unit.wire_mutate import Harness
 
 #: the syslog messages shippers parsed into fields (tests/cases/wire_holdout/SOURCE.md): Elastic's syslog processor,
@@ -89,6 +89,20 @@ def test_a_bulk_action_line_naming_two_actions_is_refused_on_every_path(tmp_path
             assert [x.raw for x in h.letters] == [body]
     finally:
         h.close()
+
+
+def test_a_lookup_events_item_that_is_no_record_is_dead_lettered_alone() -> None:
+    """Found by the structure-aware fuzz (seed 4007 round 1168, "null"): AWS's Insights guide's ``lookup-events``
+    answer (tests/cases/holdout/aws-docs-lookup-events-insight.json) with one item's ``eventVersion`` null, or one
+    item no object or with a ``CloudTrailEvent`` that is no CloudTrail JSON: the whole answer was dead-lettered
+    with that item's reason, the good records with it. The item is dead-lettered alone now, the others stored."""
+    doc = json.loads((CASES / "holdout" / "aws-docs-lookup-events-insight.json").read_bytes())
+    good = doc["Events"]
+    for bad in (dict(good[1], eventVersion=None), 5, "x", None, [], {"CloudTrailEvent": "not json"}):
+        d = formats.get("cloudtrail").decode(json.dumps(dict(doc, Events=[good[0], bad, good[1]])).encode(), "t")
+        rows = [r for b in d.batches for r in b.to_pylist()]
+        assert d.events == 3 and len(d.dead) == 1 and d.dead[0].reason.startswith("lookup-events"), bad
+        assert sorted(json.loads(r["raw_data"])["eventID"] for r in rows) == sorted(e["eventID"] for e in good)
 
 
 def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -271,11 +271,11 @@ def _lambda_event(head: bytes) -> bool:
 _WRAPPERS = (*_WRAPPED, *(k for k in _cwlogs.KEYS if k not in _WRAPPED), _lake.KEY)
 
 
-def _unwrap(raw: bytes) -> list[bytes] | str | None:
+def _unwrap(raw: bytes) -> list[bytes | tuple[str, bytes]] | str | None:
     """The CloudTrail records inside one wrapper record (see module docstring).
 
     None when ``raw`` is not a wrapper (a record as it is); a reason when it is one whose
-    content is not CloudTrail JSON.
+    content is not CloudTrail JSON; (reason, bytes) in the list for a record of several that is not.
     """
     if not any(k in raw for k in _WRAPPED) and _SQS not in raw:
         return None
@@ -300,28 +300,28 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
     return None
 
 
-def _lookup_records(events: list[msgspec.Raw]) -> list[bytes] | str:
+def _lookup_records(events: list[msgspec.Raw]) -> list[bytes | tuple[str, bytes]]:
     """The records of a ``lookup-events`` / ``list-insights-data`` answer's ``Events``: each
     item's ``CloudTrailEvent`` (the record as a JSON string, as the API returns it), or the
     item itself where it is the record (``eventVersion`` and ``eventTime``, no
-    ``CloudTrailEvent``: the answers as AWS's Insights guide prints them, the string decoded)."""
-    out: list[bytes] = []
+    ``CloudTrailEvent``: the answers as AWS's Insights guide prints them, the string decoded).
+    An item that is neither is (why, its bytes): dead-lettered alone, the others read on."""
+    out: list[bytes | tuple[str, bytes]] = []
     for raw in events:
         try:
             item = _LOOKUP.decode(raw)
         except msgspec.DecodeError:
-            return "lookup-events Events item is not a JSON object"
+            out.append(("lookup-events Events item is not a JSON object", bytes(raw)))
+            continue
         if item.CloudTrailEvent is None and item.eventVersion is not None and item.eventTime is not None:
             out.append(msgspec.json.format(bytes(raw), indent=-1))
             continue
         rec = _canonical(item.CloudTrailEvent)
-        if rec is None:
-            return "lookup-events CloudTrailEvent is not a CloudTrail JSON record"
-        out.append(rec)
+        out.append(("lookup-events CloudTrailEvent is not a CloudTrail JSON record", bytes(raw)) if rec is None else rec)
     return out
 
 
-def _sns(message: str | None) -> list[bytes] | str:
+def _sns(message: str | None) -> list[bytes | tuple[str, bytes]] | str:
     """The records of an SNS notification's Message: an EventBridge event (a rule's SNS target)
     or a record itself; CloudTrail's own log-delivery notification (``s3Bucket``/``s3ObjectKey``)
     holds no event."""
@@ -545,8 +545,12 @@ class CloudTrail(RecordFormat):
                 out.dead.append(DeadLetter(inner, loc[0], loc[1], raw, self.name))
                 continue
             inner = [raw] if inner is None else inner
-            out.raws.extend(inner)
-            out.locs.extend([loc] * len(inner))
+            for rec in inner:
+                if isinstance(rec, tuple):  # one of a lookup answer's items that is no record: alone
+                    out.dead.append(DeadLetter(rec[0], loc[0], loc[1], rec[1], self.name))
+                else:
+                    out.raws.append(rec)
+                    out.locs.append(loc)
             out.events += len(inner) - 1  # the wrapper counted as one
         return out
 
