@@ -13,33 +13,19 @@ Input: GitLab's documented streaming payloads, ``tests/cases/holdout/gitlab_audi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests.unit.test_gitlab_holdout16 import path, rows
 
-from secpipe.formats.gitlab import GitLab
+__all__ = ["path"]  # the native / msgspec fixture, shared
 
 GIT_OPS = Path(__file__).resolve().parent.parent / "cases" / "holdout" / "gitlab_audit_stream_git_ops.jsonl"
-
-
-def _rows(docs: list[dict]) -> list[dict]:
-    dec = GitLab().decode("\n".join(json.dumps(d) for d in docs).encode(), "test")
-    assert dec.dead == [] and dec.events == len(docs)
-    return [r for b in dec.batches for r in b.to_pylist()]
-
-
-@pytest.fixture(params=["native", "python"])
-def path(request: pytest.FixtureRequest, python_only: Callable[[], None]) -> str:
-    if request.param == "python":
-        python_only()
-    return str(request.param)
 
 
 def test_a_deploy_key_is_no_user(path: str) -> None:
     docs = [json.loads(x) for x in GIT_OPS.read_text().splitlines()]
     assert docs[2]["author_id"] == -3 and docs[2]["details"]["author_class"] == "DeployKey"
-    users = [r["actor"]["user"] for r in _rows(docs)]
+    users = [r["actor"]["user"] for r in rows(docs)]
     assert [(u["name"], u["uid"], u.get("type_id"), u.get("type")) for u in users] == [
         ("Administrator", "1", None, None),
         ("Administrator", "1", None, None),
@@ -56,7 +42,7 @@ def test_deploy_token_and_the_author_id_alone(path: str) -> None:
     del older["details"]["author_class"]
     unnamed = json.loads(json.dumps(key))  # GitLab's DeployKeyAuthor is "Deploy Key" when it has no name
     del unnamed["author_name"], unnamed["details"]["author_name"]
-    users = [r["actor"]["user"] for r in _rows([token, older, unnamed])]
+    users = [r["actor"]["user"] for r in rows([token, older, unnamed])]
     assert [(u["name"], u.get("uid"), u["type_id"], u["type"]) for u in users] == [
         ("gitlab+deploy-token-1", None, 99, "Deploy Token"),
         ("deploy-key-name", None, 99, "Deploy Key"),
