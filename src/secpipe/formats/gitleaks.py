@@ -48,6 +48,7 @@ from secpipe.formats._findings import (
     kv_list,
     nest,
     only_where,
+    paused_gc,
     singleton_list,
 )
 from secpipe.formats.base import Decoded, base_columns, const, event_uids, int32_or_none, strs, to_batch
@@ -113,6 +114,16 @@ class Gitleaks(ReportFormat):
         """Recognize a first leak with ``RuleID`` and ``StartLine`` (gitleaks 7: ``offender`` and ``lineNumber``)."""
         h = head[:65536]
         return 88 if _HEAD8.match(h) or _HEAD7.match(h) else 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report: compacted, checked (also as UTF-8) and split into its leaks in one native pass; a
+        report that pass does not decide takes :class:`ReportFormat`'s path (which dead-letters it as ever where it
+        is not a JSON array)."""
+        got = _fast.compact_doc(data, "", utf8=True)
+        if got is None or got[1] is None:
+            return super().decode(data, source)
+        with paused_gc():
+            return self.map_report(got[1], got[0], source)  # type: ignore[arg-type]
 
     def map_report(self, leaks: list[msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map each leak; one of the wrong shape is dead-lettered alone."""
