@@ -13,9 +13,11 @@ import pyarrow as pa
 import pytest
 
 from secpipe import formats
+from secpipe.formats import _fast
 from secpipe.formats.base import const
+from secpipe.runtime.batch import ingest_files
 from tests.unit import struct_mutate, wire_probe36
-from tests.unit.mutate import CASES, REAL
+from tests.unit.mutate import CASES, REAL, _Collect
 from tests.unit.wire_mutate import Harness
 
 #: the syslog messages shippers parsed into fields (tests/cases/wire_holdout/SOURCE.md): Elastic's syslog processor,
@@ -103,6 +105,42 @@ def test_a_lookup_events_item_that_is_no_record_is_dead_lettered_alone() -> None
         rows = [r for b in d.batches for r in b.to_pylist()]
         assert d.events == 3 and len(d.dead) == 1 and d.dead[0].reason.startswith("lookup-events"), bad
         assert sorted(json.loads(r["raw_data"])["eventID"] for r in rows) == sorted(e["eventID"] for e in good)
+
+
+def test_a_native_column_reservation_is_bounded_by_its_input(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Found by the structure-aware fuzz (seeds 4006 round 973, 4007 round 1822, "longer": Falco's CloudTrail plugin
+    trace alice_start_instances.json, Panther's cloudtrail_scenarios.json, one record's ``userIdentity.principalId``
+    8 MiB): the native extraction reserves each column the bytes a record took in the last batch times the records
+    it expects; after one 8 MiB record, the same document read again was estimated at 8,193 records (a byte count
+    / 1024) and principalId reserved 80 GiB: Rust's allocation failed and aborted the process (secpipe ingest, the
+    server). A column's reservation is at most its input's bytes now. (The spy below passes the native walk a
+    bounded reservation, so that the test fails rather than aborting without the fix.)"""
+    doc = json.loads((REAL / "falco" / "test" / "trace_files" / "plugins" / "alice_start_instances.json").read_bytes())
+    doc["Records"][0]["userIdentity"]["principalId"] = "z" * ((8 << 20) + 1)
+    path = tmp_path / "ct.json"
+    path.write_text(json.dumps(doc))
+    real = _fast._module()
+    if real is None:
+        pytest.skip("no native extension")
+    asked: list[tuple[int, int]] = []
+
+    class Spy:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def extract(self, items: list[bytes], paths: Any, unmapped: Any, known: Any, route: Any, reserve: Any,
+                    *rest: Any, **kw: Any) -> Any:  # fmt: skip
+            total = sum(map(len, items))
+            asked.append((total, max(reserve or [0])))
+            reserve = None if reserve is None else [min(r, total + 64) for r in reserve]
+            return real.extract(items, paths, unmapped, known, route, reserve, *rest, **kw)
+
+    monkeypatch.setattr(_fast, "_module", Spy)
+    for _ in range(2):
+        got = _Collect()
+        ingest_files(got, [str(path)], "cloudtrail")  # type: ignore[arg-type]
+        assert not got.out.dead and sum(b.num_rows for b in got.out.batches) == got.out.events == 1
+    assert len(asked) >= 2 and all(r <= total + 64 for total, r in asked), asked
 
 
 def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -340,9 +340,10 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
     mod = _module()
     if mod is None or not raws:
         return None
-    whole = whole and sum(map(len, raws)) < _WHOLE_MAX
+    total = sum(map(len, raws))
+    whole = whole and total < _WHOLE_MAX
     more = {"keep": _keep_arg(spec)} if spec.keep else {}
-    out = mod.extract(raws, *_args(spec, aside, len(raws), shape), whole, uid_prefix, **more)
+    out = mod.extract(raws, *_args(spec, aside, len(raws), shape, total=total), whole, uid_prefix, **more)
     return None if out[0] >= 0 else _columns(spec, out, shape)
 
 
@@ -393,7 +394,7 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
     total = sum(map(len, docs))
     if mod is None or not docs or (whole and total >= _WHOLE_MAX):
         return None
-    out = mod.extract(docs, *_args(spec, aside, total // 1024 + 1), whole, uid_prefix,
+    out = mod.extract(docs, *_args(spec, aside, total // 1024 + 1, total=total), whole, uid_prefix,
                       (key.encode(), [a.encode() for a in also]))  # fmt: skip
     if out[0] >= 0:
         return DocColumns(None, [], list(out[7]), len(out[7]))
@@ -407,12 +408,15 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
 
 
 def _args(spec: Spec, aside: tuple[str, tuple[str, ...]] | None, records: int,
-          shape: Hashable = None) -> tuple:  # type: ignore[type-arg]
-    """The native spec, unmapped, known, aside and reserve arguments of an extraction."""
+          shape: Hashable = None, *, total: int | None = None) -> tuple:  # type: ignore[type-arg]
+    """The native spec, unmapped, known, aside and reserve arguments of an extraction (``total``: the input's bytes,
+    which no column's values exceed: a column of one 8 MiB record last time is not reserved 8 MiB for each of the
+    8,193 records a document's size estimates next time, 80 GiB, which aborted the process)."""
     names, unmapped, known = _spec_args(spec)
     route = None if aside is None else (names.index(aside[0]), [v.encode() for v in aside[1]])
     sizes = _SIZES.get((spec, shape))  # bytes a record of the last batch took per column: reserved up front
-    reserve = None if sizes is None else [int(b * records * 1.25) + 64 for b in sizes]
+    cap = total if total is not None else 1 << 62
+    reserve = None if sizes is None else [min(int(b * records * 1.25), cap) + 64 for b in sizes]
     return list(spec.paths), list(unmapped), list(known), route, reserve
 
 
