@@ -26,7 +26,18 @@ import orjson
 
 from secpipe import formats
 from secpipe.formats.base import BOM
-from tests.unit.mutate import ROOT, _json_parts, _nodes, ingest, neighbour_problems, problems, samples, uids
+from tests.unit.mutate import (
+    ROOT,
+    _get,
+    _json_parts,
+    _nodes,
+    _set,
+    ingest,
+    neighbour_problems,
+    problems,
+    samples,
+    uids,
+)
 
 _MARK = "@@S36@@"
 
@@ -86,18 +97,6 @@ def _encode(text: str) -> bytes:
     """The text as bytes, the raw-byte marks replaced by what they stand for (a surrogate's UTF-8-like bytes, a NUL)."""
     return text.encode("utf-8", "surrogatepass").replace(f"{_MARK}SUR".encode(), b"\xed\xa0\x80") \
         .replace(f"{_MARK}NUL".encode(), b"\x00")  # fmt: skip
-
-
-def _set(doc: Any, path: tuple[Any, ...], value: Any) -> None:
-    for k in path[:-1]:
-        doc = doc[k]
-    doc[path[-1]] = value
-
-
-def _get(doc: Any, path: tuple[Any, ...]) -> Any:
-    for k in path:
-        doc = doc[k]
-    return doc
 
 
 def _records(doc: Any) -> tuple[tuple[Any, ...], list[Any]] | None:

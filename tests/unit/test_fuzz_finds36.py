@@ -150,14 +150,14 @@ def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, mon
     as its own format or as none."""
     monkeypatch.setenv("FUZZ_KEEP", str(tmp_path / "found"))
     logs: list[str] = []
-    assert struct_mutate.campaign(4005, 60, log=logs.append) == 0, logs
+    assert struct_mutate.campaign(4005, 45, log=logs.append) == 0, logs
 
 
 def test_a_short_wire_probe_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``_bulk`` of mixed actions and damaged items, HEC raw with channels, EventLists and OPA uploads with bad items,
     octet-counted syslog with wrong counts: an answer, and every document marked stored or dead-lettered."""
     logs: list[str] = []
-    assert wire_probe36.campaign(4103, 25, log=logs.append) == 0, logs
+    assert wire_probe36.campaign(4103, 20, log=logs.append) == 0, logs
 
 
 def test_auto_detection_keeps_a_format_whose_keys_change_type() -> None:

@@ -215,6 +215,24 @@ def hec_raw(rng: random.Random, n0: int) -> Probe:
     return Probe(route, body, headers, marks)
 
 
+def _items(pool: list[dict[str, Any]], key: str, rng: random.Random, n0: int) -> tuple[list[Any], dict[int, str]]:
+    """One to seven items of ``pool``, each marked in its ``key``, about a third of them damaged (:func:`_bad`), and
+    what each mark must become: ``taken``, or ``kept`` for a damaged item (stored as it reads, or dead-lettered alone)."""
+    items: list[Any] = []
+    marks: dict[int, str] = {}
+    for k in range(rng.randrange(1, 8)):
+        n = n0 + k
+        item = dict(rng.choice(pool), **{key: f"{_mark(n)}-{rng.random()}"})
+        if rng.random() < 0.35:
+            item = _bad(item, rng)
+            if _marks(json.dumps(item).encode()):
+                marks[n] = "kept"
+        else:
+            marks[n] = "taken"
+        items.append(item)
+    return items, marks
+
+
 def _events() -> list[dict[str, Any]]:
     out = []
     for p in sorted((REAL / "falco" / "test" / "trace_files" / "k8s_audit").glob("*.json")):
@@ -229,19 +247,7 @@ def k8s_audit(rng: random.Random, n0: int) -> Probe:
     """An EventList as the API server's webhook backend sends it, some of its items damaged."""
     if not _EVENTS:
         _EVENTS.extend(_events())
-    items: list[Any] = []
-    marks: dict[int, str] = {}
-    for k in range(rng.randrange(1, 8)):
-        n = n0 + k
-        ev = dict(rng.choice(_EVENTS), auditID=f"{_mark(n)}-{rng.random()}")
-        if rng.random() < 0.35:
-            bad = _bad(ev, rng)
-            items.append(bad)
-            if _marks(json.dumps(bad).encode()):
-                marks[n] = "kept"  # a damaged item: stored as it reads, or dead-lettered alone
-        else:
-            items.append(ev)
-            marks[n] = "taken"
+    items, marks = _items(_EVENTS, "auditID", rng, n0)
     doc: dict[str, Any] = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": items}
     if rng.random() < 0.1:
         doc["apiVersion"] = rng.choice(["audit.k8s.io/v1beta1", "audit.k8s.io/v2", 5])
@@ -266,19 +272,7 @@ def opa(rng: random.Random, n0: int) -> Probe:
     """OPA's decision log upload (a gzip JSON array), some decisions damaged."""
     if not _DECISIONS:
         _DECISIONS.extend(_decisions())
-    items: list[Any] = []
-    marks: dict[int, str] = {}
-    for k in range(rng.randrange(1, 8)):
-        n = n0 + k
-        dec = dict(rng.choice(_DECISIONS), decision_id=f"{_mark(n)}-{rng.random()}")
-        if rng.random() < 0.35:
-            bad = _bad(dec, rng)
-            items.append(bad)
-            if _marks(json.dumps(bad).encode()):
-                marks[n] = "kept"
-        else:
-            items.append(dec)
-            marks[n] = "taken"
+    items, marks = _items(_DECISIONS, "decision_id", rng, n0)
     body = json.dumps(items).encode()
     headers = {"content-type": "application/json"}
     if rng.random() < 0.9:
