@@ -84,6 +84,7 @@ from secpipe._arrays import json_object
 from secpipe.formats import _cloud_audit, _cwlogs, _fast, _k8s_events, _pubsub
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
+    SMALL_ROWS,
     DeadLetter,
     Decoded,
     RecordFormat,
@@ -757,6 +758,13 @@ def _native(records: Records, out: Decoded, fmt: K8sAudit) -> bool:
     objects = _fast.extract(raws, _OBJECTS) if cols is not None else None
     if cols is None or objects is None:
         return False
+    if len(raws) <= SMALL_ROWS:  # a few events (the webhook's small EventLists): value by value
+        from secpipe.formats import _k8s_small  # (it reads this module's tables)
+
+        small = _k8s_small.api_activity(cols, objects, raws)
+        if small is not None:
+            out.batches.append(small)
+            return True
     walked = None if cols.raw is None or cols.uids is None else (cols.raw, cols.uids)
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}
     for name in ("user.groups", "sourceIPs"):
