@@ -174,7 +174,8 @@ class _Header:
         self.path: str | None = None
         self.names: list[str] = []
         self.types: list[str] = []
-        self.columns: list[tuple[str, str, Convert]] = []
+        self.columns: list[tuple[str, str, Convert | None]] = []  # (None: a string, read by record)
+        self.text_empty = self.empty  # the empty_field marker in force when the columns were typed
 
     def directive(self, line: bytes) -> bool:
         """Take a header line (``#separator``, ``#fields``...) into the header; False for a row
@@ -209,12 +210,14 @@ class _Header:
         """Columns of the ``#fields`` names with their ``#types`` (all strings until they come)."""
         types = self.types if len(self.types) == len(self.names) else ["string"] * len(self.names)
         self.columns = [(n, t, self._convert(t)) for n, t in zip(self.names, types, strict=True)]
+        self.text_empty = self.empty
 
-    def _convert(self, type_: str) -> Convert:
-        """The converter of a value of Zeek type ``type_`` to its JSON value."""
+    def _convert(self, type_: str) -> Convert | None:
+        """The converter of a value of Zeek type ``type_`` to its JSON value; None for a string
+        (:meth:`record` reads it in place, as ``_scalar``'s text converter does)."""
         inner = _CONTAINER.fullmatch(type_)
         if inner is None:
-            return _scalar(type_, self.empty)
+            return None if _is_text(type_) else _scalar(type_, self.empty)
         element = _scalar(inner[1], b"")
         empty, set_sep, unset = self.empty, self.set_sep, self.unset
 
@@ -240,9 +243,12 @@ class _Header:
             msg = f"{len(values)} values where #fields names {len(self.columns)}"
             raise ValueError(msg)
         out: dict[str, Any] = {} if self.path is None else {"_path": self.path}
-        unset = self.unset
+        unset, empty = self.unset, self.text_empty
         for (name, type_, convert), v in zip(self.columns, values, strict=True):
             if v != unset:
+                if convert is None:  # a string, read here (no call: ~40% of a dns.log row's values)
+                    out[name] = "" if v == empty else _text(v) if b"\\" in v else v.decode("utf-8", "backslashreplace")
+                    continue
                 try:
                     out[name] = convert(v)
                 except ValueError:
@@ -251,6 +257,11 @@ class _Header:
                     msg = f"{name}: {v[:64]!r} is no {type_}"
                     raise ValueError(msg) from None
         return out
+
+def _is_text(type_: str) -> bool:
+    """Whether :func:`_scalar` reads a value of ``type_`` as text (string, addr, enum, subnet...)."""
+    return type_ not in _INTS and type_ != "time" and type_ not in _FLOATS and type_ != "bool"
+
 
 def _scalar(type_: str, empty: bytes) -> Convert:
     """The converter of a value of the scalar Zeek type ``type_``."""
