@@ -331,7 +331,9 @@ def _split_joined(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -
     write: one event a message): joined one a line, each record and dead letter given the
     message its byte offset falls in. None when some value is not so, or a record's offset is
     not where a value begins (the caller then splits each value)."""
-    if not all(v[:1] == b"{" and b"\n" not in v for v in values):
+    # 0x0A, not b"\n": bytes.__contains__ tries a bytes needle as an integer first (a TypeError made
+    # and cleared: ~400 against ~45 ns a message)
+    if not all(v[:1] == b"{" and 0x0A not in v for v in values):
         return None
     starts = list(itertools.accumulate((len(v) + 1 for v in values[:-1]), initial=0))
     got = guarded(fmt, b"", msgs[0].source, lambda: fmt.split_records(b"\n".join(values), "kafka"))
