@@ -73,7 +73,6 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _fast
 from secpipe.formats import _found_secrets as found_secrets
 from secpipe.formats._findings import (
     ReportFormat,
@@ -84,6 +83,7 @@ from secpipe.formats._findings import (
     only_where,
     paused_gc,
     singleton_list,
+    split_report,
     str_lists,
 )
 from secpipe.formats._scan_errors import level_severity, scan_errors
@@ -155,16 +155,6 @@ class _Report(msgspec.Struct):
     errors: list[msgspec.Raw] | None = None
     paths: msgspec.Raw = msgspec.Raw(b"null")  # read only where it lists skipped targets (:mod:`._semgrep_paths`)
 
-
-class _Rest(msgspec.Struct):
-    """A report's members but ``results`` (:meth:`Semgrep.decode`: its matches come split natively)."""
-
-    version: str | None = None
-    errors: list[msgspec.Raw] | None = None
-    paths: msgspec.Raw = msgspec.Raw(b"null")
-
-
-_REST = msgspec.json.Decoder(_Rest)
 
 
 _CLS = "application_security_posture_finding"
@@ -330,22 +320,16 @@ class Semgrep(ReportFormat):
         return 80 if first is not None and _ERROR_CODE.search(first[1]) and _ERROR_TYPE.search(first[1]) else 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one report: compacted, checked (also as UTF-8) and its matches split in one native pass, the
-        other members typed alone (msgspec's compaction and its decode of the whole report took ~54k instructions a
+        """Decode one report: compacted, checked (also as UTF-8) and its matches split in one native pass
+        (:func:`split_report`: msgspec's compaction and its decode of the whole report took ~54k instructions a
         3.3 KB match, this ~23k); a report that pass does not decide takes :class:`ReportFormat`'s path, which
         dead-letters it as ever where it is not a Semgrep report."""
-        got = _fast.compact_doc(data, "results", utf8=True)
-        if got is None or got[1] is None or got[2] is None:
+        got = split_report(data, "results", _Report)
+        if got is None:
             return super().decode(data, source)
-        buf, results, members = got[0], got[1], got[2]
-        view = memoryview(buf)
-        rest = b",".join(view[k0 - 1 : v1] for k0, k1, _v0, v1 in members if view[k0:k1] != b"results")
-        try:
-            top = _REST.decode(b"{" + rest + b"}")
-        except msgspec.DecodeError:
-            return super().decode(data, source)
+        got.report.results = got.items
         with paused_gc():
-            return self.map_report(_Report(results, top.version, top.errors, top.paths), buf, source)  # type: ignore[arg-type]
+            return self.map_report(got.report, got.array.obj, source)  # type: ignore[arg-type]  # (the compact report)
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map each match, then each error; one of the wrong shape is dead-lettered alone."""
