@@ -52,7 +52,6 @@ from typing import Any
 
 import msgspec
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -80,6 +79,7 @@ from secpipe.server.wire import (
     read_body_limited,
     resolve_format,
 )
+from secpipe.server.workers import in_thread
 
 
 class _Record(msgspec.Struct, gc=False):
@@ -247,18 +247,18 @@ def routes(ctx: AppContext) -> list[Route]:
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:  # (msgspec: a string not UTF-8)
             err = not_utf8(body) if isinstance(exc, UnicodeDecodeError) else exc
             why = f"not a Firehose HTTP endpoint delivery request ({{requestId, timestamp, records: [{{data}}]}}): {err}"
-            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
+            await in_thread(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
             raise HTTPError(400, why) from None
         twice, bad = _repeated(body, req)
         if twice is not None:
             why = (f"not a Firehose HTTP endpoint delivery request: the body names {twice!r} more than once; JSON "
                    "leaves which one counts to the reader (one would drop records unseen), so it is refused whole")
-            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
+            await in_thread(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
             raise HTTPError(400, why)
         request_id = request_id or req.requestId
         # a retry of a request already stored is answered at once (None); one that comes while
         # the first attempt is still being stored waits for that attempt's outcome
-        await seen.once(f"{info.id}:{request_id}", lambda: run_in_threadpool(_store, ctx, source, name, req, bad))
+        await seen.once(f"{info.id}:{request_id}", lambda: in_thread(_store, ctx, source, name, req, bad))
         return answer(request_id)
 
     return [
