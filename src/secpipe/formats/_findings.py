@@ -691,10 +691,17 @@ class ReportFormat(Format):
 
     report_type: ClassVar[Any] = None
     what: ClassVar[str] = ""
+    #: the top-level array of a report's records, where :meth:`decode` first tries to compact the report
+    #: and cut them out in one native pass (:func:`split_report`, the rest typed as ``split_type``) and
+    #: hands them to :meth:`map_split`; None: every report takes the path below
+    split_key: ClassVar[str | None] = None
+    split_type: ClassVar[Any] = None
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one report document."""
         with paused_gc():
+            if self.split_key is not None and (got := split_report(data, self.split_key, self.split_type)) is not None:
+                return self.map_split(got, source)
             try:
                 data = compact(data)
                 doc = _decoder(self.report_type).decode(data)
@@ -707,6 +714,10 @@ class ReportFormat(Format):
     @abc.abstractmethod
     def map_report(self, doc: Any, data: bytes, source: str) -> Decoded:
         """Map one decoded report (``data`` is its compact bytes) to batches and dead letters."""
+
+    def map_split(self, split: Split, source: str) -> Decoded:
+        """Map one report :func:`split_report` read (a format that sets ``split_key``)."""
+        raise NotImplementedError
 
     def map_each(self, records: Iterable[Any], type_: Any, mapped: frozenset[str], what: str, source: str,
                  batch: Callable[[list[Any], list[bytes], pa.Array], pa.RecordBatch]) -> Decoded:  # fmt: skip

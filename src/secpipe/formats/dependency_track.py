@@ -46,6 +46,7 @@ from secpipe.formats._findings import (
     Distinct,
     ReportFormat,
     S,
+    Split,
     TopLevel,
     array_text,
     captions,
@@ -53,13 +54,11 @@ from secpipe.formats._findings import (
     distinct_uids,
     nest,
     only_where,
-    paused_gc,
     raw_data,
     reject_rows,
     report_time,
     severity_ids,
     singleton_list,
-    split_report,
     struct_lists,
 )
 from secpipe.formats.base import Decoded, base_columns, const, event_uids, parse_times, strs, to_batch
@@ -202,6 +201,8 @@ class DependencyTrack(ReportFormat):
 
     name = "dependency_track"
     report_type = _Report | list[msgspec.Raw]
+    split_key = "findings"
+    split_type = _Report
     what = "a Dependency-Track findings export (FPF)"
     description = "Dependency-Track findings export (FPF) or REST API findings array -> Vulnerability Finding (2002) per finding"
     framing = "document"
@@ -216,14 +217,9 @@ class DependencyTrack(ReportFormat):
             return 90
         return 88 if head.lstrip()[:1] == b"[" and b'"matrix"' in head and _API.match(head) else 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one export: compacted and cut into its findings in one native pass where it can be
-        (:func:`split_report`), else as every report is."""
-        with paused_gc():
-            got = split_report(data, "findings", _Report)
-            if got is None:
-                return super().decode(data, source)
-            return self._map(got.report, got.items, got.array, source)
+    def map_split(self, split: Split, source: str) -> Decoded:
+        """Map a report :func:`split_report` compacted and cut into its findings in one native pass."""
+        return self._map(split.report, split.items, split.array, source)
 
     def map_report(self, report: _Report | list[msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map one export's findings (or the REST API's array of them); one of the wrong shape is

@@ -61,6 +61,7 @@ from secpipe.formats._findings import (
     Distinct,
     ReportFormat,
     S,
+    Split,
     TopLevel,
     array_text,
     captions,
@@ -69,13 +70,11 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     only_where,
-    paused_gc,
     raw_data,
     reject_rows,
     report_time,
     severity_ids,
     singleton_list,
-    split_report,
     str_lists,
     struct_lists,
 )
@@ -283,6 +282,8 @@ class Grype(ReportFormat):
 
     name = "grype"
     report_type = _Report
+    split_key = "matches"
+    split_type = _Report
     what = "a Grype JSON report"
     description = "Grype JSON report (grype -o json) -> Vulnerability Finding (2002) per match"
     framing = "document"
@@ -299,14 +300,9 @@ class Grype(ReportFormat):
             return 90
         return 85 if _DESCRIPTOR.search(h) else 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one report: compacted and cut into its matches in one native pass where it can be
-        (:func:`split_report`), else as every report is."""
-        with paused_gc():
-            got = split_report(data, "matches", _Report)
-            if got is None:
-                return super().decode(data, source)
-            return self._map(got.report, got.items, got.array, source)
+    def map_split(self, split: Split, source: str) -> Decoded:
+        """Map a report :func:`split_report` compacted and cut into its matches in one native pass."""
+        return self._map(split.report, split.items, split.array, source)
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map one report's matches (New) and ignored matches (Suppressed)."""
