@@ -143,6 +143,20 @@ def test_a_native_column_reservation_is_bounded_by_its_input(monkeypatch: pytest
     assert len(asked) >= 2 and all(r <= total + 64 for total, r in asked), asked
 
 
+def test_a_deprecated_gitlab_sast_array_is_read_whatever_its_first_item_length() -> None:
+    """Found by the structure-aware fuzz (seed 4007 round 586, how=long): GitLab's deprecated SAST report (a bare array
+    of vulnerabilities) whose first item is longer than the 8 KiB head was refused whole ("Expected 'object', got
+    'array'"), as its keys came after the head; an array of something else is still refused."""
+    items = json.loads((CASES / "holdout" / "gitlabhq-gl-sast-report-deprecated.json").read_bytes())
+    items[0]["message"] = "m" * 70_000
+    fmt = formats.get("gitlab_security")
+    got = fmt.decode(json.dumps(items).encode(), "t")
+    assert not got.dead and sum(b.num_rows for b in got.batches) == len(items) == 4
+    assert [r["message"] for b in got.batches for r in b.to_pylist()][0].startswith("m" * 100)
+    other = fmt.decode(b'[{"Target": "x", "Vulnerabilities": []}]', "t")
+    assert not other.batches and len(other.dead) == 1
+
+
 def test_a_short_structure_aware_campaign_breaks_no_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSON format's real samples, one field of one record another type, very long, nested to the readers'
     limits, a duplicate key, NaN, a lone surrogate, a NUL, or the text with a BOM, CRLF or NULs: no exception,

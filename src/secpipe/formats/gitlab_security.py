@@ -283,12 +283,16 @@ class GitLabSecurity(ReportFormat):
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one report; the deprecated form (a bare array of vulnerabilities) as a report of those."""
-        if not _deprecated(data[:8192]):
+        head = data[:8192]
+        old = _deprecated(head)
+        if not old and head.removeprefix(BOM).lstrip()[:1] != b"[":
             return super().decode(data, source)
         try:
-            _ARRAY.decode(data)
+            items = _ARRAY.decode(data)
         except msgspec.DecodeError as exc:
             return self.dead(f"not {self.what} (a deprecated array of vulnerabilities): {exc}", source, data)
+        if not old and not (items and _deprecated(b"[" + bytes(items[0]))):  # (a first item longer than the head: its keys)
+            return super().decode(data, source)  # an array of something else: refused as no report
         return super().decode(b'{"vulnerabilities":' + data.removeprefix(BOM) + b"}", source)
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
