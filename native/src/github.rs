@@ -555,6 +555,8 @@ impl<'py> Scan<'py, '_> {
 
 struct Key {
     name: Py<PyString>,
+    /// A number of its own (never reused by this scanner: the table may be emptied), for ``template``'s layouts.
+    id: u32,
     dropped: bool,
     node: Option<usize>,
     /// The last scan that met this key: a duplicate is seen in O(1).
@@ -602,6 +604,64 @@ pub(crate) struct HookScanner {
     /// appended where the caller adds its row (``rest_into``, ``sink_add``), taken whole (``sink_take``).
     sinks: Vec<Sink>,
     sink_cap: usize,
+    /// ``template``: the spec values a template id is made of (none: no id), the ids given so far
+    /// (by the record's key layout and those values' contents, encoded in ``tkey``), the key numbers
+    /// of the last record's top-level keys in order, and the next key number.
+    tmpl: Vec<usize>,
+    tids: HashMap<Vec<u8>, u64, BuildHasherDefault<Fold>>,
+    layout: Vec<u32>,
+    tkey: Vec<u8>,
+    key_next: u32,
+}
+
+/// Template ids are unique in the process (the caller's cache of rows by id is shared by the scanners of
+/// every thread), never reused: a table emptied gives new ids to what it held.
+static NEXT_TID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+/// Most template ids a scanner remembers (then its table is emptied).
+const MAX_TIDS: usize = 16_384;
+
+/// A hash of byte strings 8 bytes a step (folded 64x64->128 multiply, as wyhash and aHash's fallback
+/// do), seeded per process: the template table's keys are a few hundred bytes of payload text, which
+/// FNV's byte steps made cost ~0.4 us a lookup.
+struct Fold(u64);
+
+fn fold_seed() -> u64 {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1)
+}
+
+impl Default for Fold {
+    fn default() -> Self {
+        Fold(fold_seed())
+    }
+}
+
+#[inline(always)]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let m = u128::from(a) * u128::from(b);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+impl Hasher for Fold {
+    fn finish(&self) -> u64 {
+        fold_mul(self.0, 0x9e37_79b9_7f4a_7c15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            h = fold_mul(h ^ w, 0xa076_1d64_78bd_642f);
+        }
+        let tail = chunks.remainder();
+        if !tail.is_empty() {
+            let mut w = [0u8; 8];
+            w[..tail.len()].copy_from_slice(tail);
+            h = fold_mul(h ^ u64::from_le_bytes(w) ^ ((tail.len() as u64) << 56), 0xe703_7ed1_a0b4_28db);
+        }
+        self.0 = h;
+    }
 }
 
 /// A string column written value by value: the ``unmapped`` of one batch's records, in row
@@ -658,7 +718,27 @@ impl HookScanner {
             hashed: Vec::new(),
             sinks: Vec::new(),
             sink_cap: 0,
+            tmpl: Vec::new(),
+            tids: HashMap::default(),
+            layout: Vec::new(),
+            tkey: Vec::new(),
+            key_next: 0,
         })
+    }
+
+    /// From now on the values tuple of ``scan_head``, ``scan_checked`` and ``scan_line`` ends with one
+    /// more item: a template id, the same int for records with the same top-level keys in the same order
+    /// and the same spec values ``slots`` (each None, a bool or a str: the same text), another for any other
+    /// (unique in the process, never reused); None when one of those values is of another kind. The caller
+    /// keeps what it made of such a record by that id: one dict lookup of a small int, not a tuple of the
+    /// values hashed afresh. An empty ``slots`` turns it off.
+    fn template(&mut self, slots: Vec<usize>) -> PyResult<()> {
+        if let Some(bad) = slots.iter().find(|&&k| k >= self.slots) {
+            return Err(PyValueError::new_err(format!("template slot {bad} past the spec's {} values", self.slots)));
+        }
+        self.tmpl = slots;
+        self.tids.clear();
+        Ok(())
     }
 
     /// One record: None (irregular: the caller's msgspec path decides it) or (top-level keys
@@ -976,6 +1056,44 @@ impl HookScanner {
 }
 
 impl HookScanner {
+    /// ``template``'s id of the record just walked (its layout in ``self.layout``, its values in ``self.last``);
+    /// None when a template value is not None, a bool or a str.
+    fn template_id(&mut self, py: Python<'_>) -> Option<u64> {
+        let key = &mut self.tkey;
+        key.clear();
+        key.extend_from_slice(&(self.layout.len() as u32).to_le_bytes());
+        for id in &self.layout {
+            key.extend_from_slice(&id.to_le_bytes());
+        }
+        for &k in &self.tmpl {
+            match self.last.get(k).and_then(Option::as_ref) {
+                None => key.push(0),
+                Some(v) => {
+                    let v = v.bind(py);
+                    if let Ok(b) = v.cast::<PyBool>() {
+                        key.push(if b.is_true() { 1 } else { 2 });
+                    } else if let Ok(s) = v.cast::<PyString>() {
+                        let text = s.to_str().ok()?;
+                        key.push(3);
+                        key.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                        key.extend_from_slice(text.as_bytes());
+                    } else {
+                        return None;
+                    }
+                }
+            }
+        }
+        if let Some(&t) = self.tids.get(key.as_slice()) {
+            return Some(t);
+        }
+        if self.tids.len() >= MAX_TIDS {
+            self.tids.clear();
+        }
+        let t = NEXT_TID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.tids.insert(key.clone(), t);
+        Some(t)
+    }
+
     /// The spec values of the last record ``scan_head`` read (none after an irregular one).
     fn held(&self) -> &[Option<Py<PyAny>>] {
         if self.has_last { &self.last } else { &[] }
@@ -1009,7 +1127,19 @@ impl HookScanner {
                 py.None().into_bound(py)
             }
         };
-        let values = PyTuple::new(py, self.last.iter().take(head).map(|s| s.as_ref().map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone())))?;
+        let tid = if self.tmpl.is_empty() {
+            None
+        } else {
+            Some(match self.template_id(py) {
+                Some(t) => t.into_pyobject(py)?.into_any(),
+                None => py.None().into_bound(py),
+            })
+        };
+        let head = head.min(self.last.len());
+        let values = PyTuple::new(py, (0..head + usize::from(tid.is_some())).map(|k| match self.last.get(k) {
+            Some(s) if k < head => s.as_ref().map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone()),
+            _ => tid.clone().unwrap_or_else(|| py.None().into_bound(py)),
+        }))?;
         self.has_last = true;
         Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest, values.into_any()])?))
     }
@@ -1069,10 +1199,13 @@ impl HookScanner {
         -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
+            self.tids.clear(); // (their layouts name key numbers that start again)
+            self.key_next = 0;
         }
         self.stamp += 1;
         self.record = None;
         self.entries.clear();
+        self.layout.clear();
         let mut scan = Scan { py, slots, set, text: Vec::new() };
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         let data = record.as_bytes();
@@ -1125,8 +1258,10 @@ impl HookScanner {
                 Some(k) => k,
                 None => {
                     let name = PyString::intern(scan.py, std::str::from_utf8(raw).map_err(|_| Irregular)?).unbind();
+                    self.key_next += 1;
                     let k = Key {
                         name,
+                        id: self.key_next,
                         dropped: self.drop.iter().any(|d| d == raw),
                         node: self.root.iter().position(|x| x.key == raw),
                         stamp: 0,
@@ -1139,6 +1274,7 @@ impl HookScanner {
             }
             key.stamp = self.stamp;
             names.push(key.name.bind(scan.py).clone());
+            self.layout.push(key.id);
             let (dropped, node) = (key.dropped, key.node);
             let end = match node {
                 Some(n) => scan.value::<C>(b, kend + 1, &self.root[n], 1)?,

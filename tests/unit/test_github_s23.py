@@ -108,6 +108,7 @@ def test_document_batches_unchanged(seed: int, memo: int, fixed_clock: None, mon
     monkeypatch.setattr(_cicd, "_shared_resources", lambda cls, vals: None)
     monkeypatch.setattr(_github_map, "_RESOURCES", _Forgetful())  # every payload builds its own list
     monkeypatch.setattr(_github_map, "_TEMPLATES", _Forgetful())  # and its own row
+    monkeypatch.setattr(github, "_GENERIC", _Forgetful())  # (found by the scan's template id: session 36)
     want = _batches(data)
     monkeypatch.undo()
     monkeypatch.setattr(base, "time", types.SimpleNamespace(time=lambda: 1764600000.123))

@@ -703,8 +703,9 @@ def _template(key: tuple[str, tuple[Any, ...]], v: tuple[Any, ...]) -> tuple[dic
 
 
 #: the values of ``SCAN_HEAD`` a generic row is made of (not the sender's name and email, the
-#: repository's URL and times, the installation)
-_TEMPLATE_KEY = operator.itemgetter(0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 19, 20)
+#: repository's URL and times, the installation): also what the scan's template id is made of (``HookScanner.template``)
+TEMPLATE_SLOTS = (0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 19, 20)
+_TEMPLATE_KEY = operator.itemgetter(*TEMPLATE_SLOTS)
 _TEMPLATES: dict[tuple[str, tuple[Any, ...]], tuple[dict[str, Any], int]] = {}
 _TEMPLATES_MAX = 4096
 

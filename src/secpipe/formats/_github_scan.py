@@ -13,7 +13,8 @@ found by it too (``scan_line``: the walk ends where a line's object does; no pas
 for the lines' bounds first).
 
 :mod:`secpipe.formats.github` maps a generically mapped type straight from the scan's values
-(``_github_map.generic_scanned``), a pull request's from the scan's values of ``pull_request``
+(``_github_map.generic_scanned``; a payload whose key layout and template values were seen before by the
+row kept under the scan's template id, ``HookScanner.template``: one dict lookup of a small int), a pull request's from the scan's values of ``pull_request``
 (``_github_map.pull_request_scanned``); the other types get the typed view of the fields their mapping reads
 built from them (:func:`view_of`) and run their mapping, whose ``unmapped`` comes from the scan's spans
 (:class:`_ScannedTop`). No payload is then read by msgspec but alerts (their view has lists of
@@ -193,7 +194,10 @@ def _scanner() -> Any:
         return None
     got = getattr(_SCANNERS, "scanner", None)
     if got is None or got[0] is not mod:
-        got = _SCANNERS.scanner = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC))
+        scanner = mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC)
+        if hasattr(scanner, "template"):  # the head values then end with a template id (``github._from_scan``)
+            scanner.template(list(m.TEMPLATE_SLOTS))
+        got = _SCANNERS.scanner = (mod, scanner)
     return got[1]
 
 

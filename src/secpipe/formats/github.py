@@ -576,7 +576,7 @@ class GitHub(RecordFormat):
         for cls, (entries, sink) in groups.items():
             idx, rows, times, acts, sevs = map(list, zip(*entries, strict=True))
             rec = [recs.raws[i] for i in idx]  # (not ``raws``: the audit events below read all of them)
-            out.batches.append(c.build_batch(
+            out.batches.append(_build_batch(
                 cls, kind=name, product=self.product, vendor=self.vendor, raws=rec, times=times,
                 activity=acts, severity=sevs, rows=rows, checked=True, uids=c.uid_strings([digests[i] for i in idx]),
                 # records that are views of their documents (spans): raw_data is copied from them
@@ -754,6 +754,34 @@ def _column(buffers: tuple[Any, Any, Any, int], n: int, cls: str = "", size: int
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), data, None if valid is None else pa.py_buffer(valid), nulls)
 
 
+def _build_batch(cls: str, *, rows: list[dict[str, Any]], unmapped: pa.Array | None = None, **common: Any) -> pa.RecordBatch:
+    """``_cicd.build_batch`` of rows many of which are one dict (a generic payload's row is its template's,
+    ``_github_map.generic_scanned``): the layouts and columns are read from each distinct row once and
+    then taken for every row (``operator.itemgetter`` of their positions: a C loop), not by a ``dict.get`` a
+    row and key. The same columns (tuples where ``build_batch`` gives lists), the same batch."""
+    ids = list(map(id, rows))
+    first = dict(zip(ids, rows, strict=True))  # (the rows hold them: an id stands for one object throughout)
+    if len(first) * 4 > len(rows) * 3:  # few shared: build_batch's way
+        return c.build_batch(cls, rows=rows, unmapped=unmapped, **common)
+    distinct = list(first.values())
+    where = dict(zip(first, range(len(first)), strict=True))
+    take = operator.itemgetter(*map(where.__getitem__, ids))  # (rows > distinct >= 1: a tuple each call)
+    layouts = dict.fromkeys(map(tuple, distinct))  # in order of first appearance, as over every row
+    columns: dict[str, Any]
+    if len(layouts) == 1:
+        columns = dict(zip(next(iter(layouts)), map(take, zip(*(r.values() for r in distinct), strict=True)), strict=True))
+    else:
+        keys: dict[str, None] = {}
+        for layout in layouts:
+            keys.update(dict.fromkeys(layout))
+        get = dict.get
+        columns = {k: take(list(map(get, distinct, itertools.repeat(k)))) if k != "unmapped" or unmapped is None else ()
+                   for k in keys}  # fmt: skip
+    if unmapped is not None and "unmapped" in columns:
+        columns["unmapped"] = unmapped
+    return c.leaves_batch(cls, columns=columns, **common)
+
+
 def _raw_column(raws: list[Any]) -> pa.Array:
     """The raw_data column of records some of which are views of their documents (memoryview):
     each copied once into one buffer (``_cicd.copied_strings``: no bytes object made of a view
@@ -808,6 +836,20 @@ _PR_EVENTS = frozenset(m.PR_EVENTS)
 _NUMBER = ["number"]  # the key a pull request mapping places beyond the common ones
 _REST: list[str] = []  # (no key beyond the common ones)
 
+def _slot_time(scanner: Any, slot: int, when: Any) -> int | None:
+    """The time of the main object at spec value ``slot`` when ``HookScanner.when`` did not parse it
+    (``when``: False, or None when none of its updated/submitted/created times is set)."""
+    if when is False:  # a time not in GitHub's own form: read as the msgspec path reads it
+        when = c.first_time(*scanner.slots(slot + 1, slot + 4))
+    if when is None:  # no updated/submitted/created time (a check run): its completion or start
+        when = c.first_time(*scanner.slots(slot + 4, slot + 6))
+    return when  # type: ignore[no-any-return]
+
+
+#: (template id of the scan, event hint) -> (spec index of the main object, row, activity) of a generically mapped
+#: payload (:func:`_from_scan`): the id stands for the key layout (so the route) and the values the row is made of
+_GENERIC: dict[tuple[int | None, str | None], tuple[int | None, dict[str, Any], int]] = {}
+
 #: (key layout, action, event hint) -> how such a payload is mapped (:func:`_route`)
 _ROUTES: dict[tuple[tuple[str, ...], str | None, str | None], tuple[frozenset[str] | None, str, int | None, bool]] = {}
 _CACHE_MAX = 4096
@@ -844,6 +886,16 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
     writes into the batch's column (``HookScanner.rest_into``); the row's own ``unmapped`` is then None. The scan
     need not have made its ``unmapped`` (``scan_head``'s ``rest=False``): the mappings that read it ask the scanner."""
     keys, _rest, _digest, v = got
+    tid = v[_HEAD] if len(v) > _HEAD else None  # the scan's template id (HookScanner.template), when it gives one
+    known = _GENERIC.get((tid, hint))
+    if known is not None:  # a generic payload with the key layout and template values of one seen before
+        slot, row, act = known
+        when = None
+        if slot is not None:
+            when = scanner.when(slot)
+            if when is False or when is None:
+                when = _slot_time(scanner, slot, when)
+        return "api_activity", row, when, act, 1, _REST
     action = v[m.ACTION]
     route = _ROUTES.get((keys, action, hint))
     if route is None:
@@ -868,11 +920,13 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
         when = None
         if slot is not None:
             when = scanner.when(slot)
-            if when is False:  # a time not in GitHub's own form: read as the msgspec path reads it
-                when = c.first_time(*scanner.slots(slot + 1, slot + 4))
-            if when is None:  # no updated/submitted/created time (a check run): its completion or start
-                when = c.first_time(*scanner.slots(slot + 4, slot + 6))
+            if when is False or when is None:
+                when = _slot_time(scanner, slot, when)
         row, act = m.generic_scanned(event, v)
+        if tid is not None:  # the same layout and template values next time: this row (same route: same event)
+            if len(_GENERIC) >= _CACHE_MAX:
+                _GENERIC.clear()
+            _GENERIC[tid, hint] = (slot, row, act)
         return "api_activity", row, when, act, 1, _REST
     if event in _PR_EVENTS:  # the pull request's values alone, no typed view
         pr = m.pull_request_scanned(event, v, scanner.slots(*_PR_RANGE))
