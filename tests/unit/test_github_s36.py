@@ -24,6 +24,7 @@ import pyarrow as pa
 import pytest
 
 from secpipe.formats import _cicd, _github_scan, base, github
+from tests.unit.test_github_s23 import _Forgetful  # (a memo that keeps nothing)
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared/data/real/octokit-webhooks/payload-examples/api.github.com"
 PAYLOADS = [json.loads(f.read_bytes()) for f in sorted(CORPUS.glob("*/*.json"))]
@@ -113,16 +114,6 @@ def _document(seed: int) -> bytes:
         p["_seq"] = k
         lines.append(json.dumps(p, separators=(",", ":"), ensure_ascii=False))
     return "\n".join(lines).encode()
-
-
-class _Forgetful(dict):  # type: ignore[type-arg]
-    """A memo that keeps nothing."""
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return default
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        pass
 
 
 def _batches(data: bytes, source: str = "test") -> list[pa.RecordBatch]:
