@@ -716,8 +716,11 @@ class ReportFormat(Format):
         """Map one decoded report (``data`` is its compact bytes) to batches and dead letters."""
 
     def map_split(self, split: Split, source: str) -> Decoded:
-        """Map one report :func:`split_report` read (a format that sets ``split_key``)."""
-        raise NotImplementedError
+        """Map one report :func:`split_report` read (a format that sets ``split_key``): its records put back
+        as ``split_key`` and the report given to :meth:`map_report` with its compact text. A format that
+        types the records' array in place (``split.array``) maps it itself."""
+        setattr(split.report, self.split_key or "", split.items)
+        return self.map_report(split.report, split.array.obj, source)  # type: ignore[arg-type]  # (the compact report)
 
     def map_each(self, records: Iterable[Any], type_: Any, mapped: frozenset[str], what: str, source: str,
                  batch: Callable[[list[Any], list[bytes], pa.Array], pa.RecordBatch]) -> Decoded:  # fmt: skip

@@ -81,9 +81,7 @@ from secpipe.formats._findings import (
     distinct_uids,
     nest,
     only_where,
-    paused_gc,
     singleton_list,
-    split_report,
     str_lists,
 )
 from secpipe.formats._scan_errors import level_severity, scan_errors
@@ -300,6 +298,11 @@ class Semgrep(ReportFormat):
 
     name = "semgrep"
     report_type = _Report
+    #: compacted, checked (also as UTF-8) and its matches split in one native pass (:func:`split_report`:
+    #: msgspec's compaction and its decode of the whole report took ~54k instructions a 3.3 KB match, this
+    #: ~23k); a report that pass does not decide takes the whole-report path
+    split_key = "results"
+    split_type = _Report
     what = "a Semgrep JSON report"
     description = "Semgrep JSON report (semgrep --json) -> Application Security Posture Finding (2007) per match"  # fmt: skip
     framing = "document"
@@ -318,18 +321,6 @@ class Semgrep(ReportFormat):
         # a report without paths (Semgrep before 0.3x; a scan that failed early): its first error is a cli_error
         first = _FIRST_ERROR.search(h)
         return 80 if first is not None and _ERROR_CODE.search(first[1]) and _ERROR_TYPE.search(first[1]) else 0
-
-    def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one report: compacted, checked (also as UTF-8) and its matches split in one native pass
-        (:func:`split_report`: msgspec's compaction and its decode of the whole report took ~54k instructions a
-        3.3 KB match, this ~23k); a report that pass does not decide takes :class:`ReportFormat`'s path, which
-        dead-letters it as ever where it is not a Semgrep report."""
-        got = split_report(data, "results", _Report)
-        if got is None:
-            return super().decode(data, source)
-        got.report.results = got.items
-        with paused_gc():
-            return self.map_report(got.report, got.array.obj, source)  # type: ignore[arg-type]  # (the compact report)
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map each match, then each error; one of the wrong shape is dead-lettered alone."""
