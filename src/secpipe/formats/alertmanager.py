@@ -321,13 +321,9 @@ class Alertmanager(ReportFormat):
         """The typed alerts mapped into ``out``; an alert whose annotations are not an object, or
         whose fields have another type than the webhook payload's, is dead-lettered."""
         notes, bad = _read_notes(st)
-        if bad is None:
-            bad = _wrong_types(st.raws)
-        elif any(why is None for why in bad):
-            wrong = _wrong_types([r for r, why in zip(st.raws, bad, strict=True) if why is None])
-            if wrong is not None:
-                more = iter(wrong)
-                bad = [next(more) if why is None else why for why in bad]
+        wrong = _wrong_types(st.raws)
+        if wrong is not None:  # (an alert refused for its annotations keeps that reason)
+            bad = wrong if bad is None else [why or w for why, w in zip(bad, wrong, strict=True)]
         if bad is not None:
             keep = [i for i, why in enumerate(bad) if why is None]
             st, ords, notes = st.reject(bad, out, self.name), [ords[i] for i in keep], [notes[i] for i in keep]
