@@ -14,6 +14,7 @@ go to the dead-letter store alone: the good ones are stored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import json
 import random
@@ -233,6 +234,7 @@ def _items(pool: list[dict[str, Any]], key: str, rng: random.Random, n0: int) ->
     return items, marks
 
 
+@functools.cache
 def _events() -> list[dict[str, Any]]:
     out = []
     for p in sorted((REAL / "falco" / "test" / "trace_files" / "k8s_audit").glob("*.json")):
@@ -240,14 +242,9 @@ def _events() -> list[dict[str, Any]]:
     return out
 
 
-_EVENTS: list[dict[str, Any]] = []
-
-
 def k8s_audit(rng: random.Random, n0: int) -> Probe:
     """An EventList as the API server's webhook backend sends it, some of its items damaged."""
-    if not _EVENTS:
-        _EVENTS.extend(_events())
-    items, marks = _items(_EVENTS, "auditID", rng, n0)
+    items, marks = _items(_events(), "auditID", rng, n0)
     doc: dict[str, Any] = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": items}
     if rng.random() < 0.1:
         doc["apiVersion"] = rng.choice(["audit.k8s.io/v1beta1", "audit.k8s.io/v2", 5])
@@ -258,6 +255,7 @@ def k8s_audit(rng: random.Random, n0: int) -> Probe:
     return Probe("/v1/k8s/audit", body, headers, marks)
 
 
+@functools.cache
 def _decisions() -> list[dict[str, Any]]:
     out = _json_lines(REAL / "opa-docs" / "management-decision-logs.example1.json")
     out += [x for x in _json_lines(ROOT / "tests" / "cases" / "holdout" / "osm-opa-envoy-console-decisions.jsonl")
@@ -265,14 +263,9 @@ def _decisions() -> list[dict[str, Any]]:
     return out
 
 
-_DECISIONS: list[dict[str, Any]] = []
-
-
 def opa(rng: random.Random, n0: int) -> Probe:
     """OPA's decision log upload (a gzip JSON array), some decisions damaged."""
-    if not _DECISIONS:
-        _DECISIONS.extend(_decisions())
-    items, marks = _items(_DECISIONS, "decision_id", rng, n0)
+    items, marks = _items(_decisions(), "decision_id", rng, n0)
     body = json.dumps(items).encode()
     headers = {"content-type": "application/json"}
     if rng.random() < 0.9:
