@@ -18,7 +18,10 @@ string, as proxies re-serializing the payload from Go structs write an absent on
 absent: ``finding_info.uid`` is then the event's uid). The payload's
 receiver, externalURL, groupLabels, commonAnnotations and truncatedAlerts go to
 ``unmapped.webhook``; the alert's annotations and other keys stay in ``unmapped``;
-``raw_data`` is the alert's own JSON.
+``raw_data`` is the alert's own JSON. A context value longer than 4 KiB encoded is kept whole in
+the batch's first alert only, the others naming that event (``{"in_event": uid}``), and a groupKey
+that long is kept there too, its SHA-256 the correlation uid: copied into every alert, a few MB of
+context made gigabytes of rows.
 
 Grafana Alerting's webhook contact point sends the same payload (``version`` "1") plus
 ``orgId``, ``title``, ``state`` and ``message`` (and per alert ``silenceURL``, ``dashboardURL``,
@@ -47,6 +50,7 @@ without ``alerts`` is dead-lettered.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -67,6 +71,7 @@ from secpipe.formats._findings import (
     severity_list,
     strs,
     typed_records,
+    unmapped_items,
     unmapped_with,
 )
 from secpipe.formats._grafana_legacy import decode_legacy, looks_legacy
@@ -240,13 +245,40 @@ def _s(d: dict[str, Any] | None, k: str) -> str | None:
     return None if v is None else str(v)
 
 
-def _unmapped(st: Strict, ctx: dict[str, Any]) -> pa.Array:
-    """``unmapped``: the alert's annotations (and unknown keys), then the payload context as ``webhook``."""
-    if ctx and not any(st.extras):  # the common case: {"annotations":<raw>,"webhook":{...}} joined as bytes
-        item = b'"webhook":' + _ENC.encode(ctx) + b"}"
-        only, head, tail = b"{" + item, b'{"annotations":', b"," + item
-        return string_column([head + a.annotations + tail if a.annotations else only for a in st.recs], checked=True)
-    return unmapped_with(unmapped_from(st, ("annotations",)), "webhook", ctx)
+def _unmapped(st: Strict, ctx: dict[str, Any], uid0: str) -> pa.Array:
+    """``unmapped``: the alert's annotations (and unknown keys), then the payload context as ``webhook``
+    (its long values in the batch's first alert only: :func:`_contexts`)."""
+    if not ctx:
+        return unmapped_from(st, ("annotations",))
+    contexts = _contexts(ctx, uid0)
+    if not any(st.extras):  # the common case: {"annotations":<raw>,"webhook":{...}} joined as bytes
+        ends = [(b'{"webhook":' + c + b"}", b',"webhook":' + c + b"}") for c in contexts]
+        first, rest = ends[0], ends[-1]
+        rows = [b'{"annotations":' + a.annotations + (rest if i else first)[1] if a.annotations else (rest if i else first)[0]
+                for i, a in enumerate(st.recs)]  # fmt: skip
+        return string_column(rows, checked=True)
+    col = unmapped_from(st, ("annotations",))
+    if len(contexts) == 1:
+        return unmapped_with(col, "webhook", ctx)
+    items = [b'"webhook":' + contexts[0]] + [b'"webhook":' + contexts[1]] * (len(col) - 1)
+    return unmapped_items(col, string_column(items, checked=True))
+
+
+#: a payload-level value (commonAnnotations, groupLabels...) is written into each alert's
+#: ``unmapped.webhook`` up to this size, encoded; a longer one is kept whole in the batch's first
+#: alert and the others name that event (``{"in_event": <its metadata.uid>}``): a 3 MB
+#: commonAnnotations sent with 1,000 alerts made 3 GB of rows, past Arrow's 2 GiB string column
+#: (the whole payload was refused). Alertmanager's own contexts are a few hundred bytes.
+_CTX_EACH = 4096
+
+
+def _contexts(ctx: dict[str, Any], uid0: str) -> list[bytes]:
+    """The encoded ``webhook`` context: one for every alert, or the first alert's and the others'."""
+    whole = _ENC.encode(ctx)
+    if len(whole) <= _CTX_EACH:
+        return [whole]
+    ref = {"in_event": uid0}
+    return [whole, _ENC.encode({k: ref if len(_ENC.encode(v)) > _CTX_EACH else v for k, v in ctx.items()})]
 
 
 _ENC = msgspec.json.Encoder(order="sorted")
@@ -360,19 +392,23 @@ class Alertmanager(ReportFormat):
                "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
                "orgId": doc.orgId, "title": doc.title, "state": doc.state, "message": doc.message}  # fmt: skip
         ctx = {k: v for k, v in ctx.items() if v}
+        group = doc.groupKey or None
+        if group is not None and len(group) > _CTX_EACH:  # kept whole once (:func:`_contexts`), its digest in each row
+            ctx["groupKey"] = group
+            group = "sha256:" + hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()
         cols["start_time"] = starts
         cols["end_time"] = ends
         cols.update(_status(resolved))
         cols.update(alert_columns(labels, notes, starts))
         cols.update({
             "metadata.original_event_uid": fp,
-            "metadata.correlation_uid": const(doc.groupKey or None, n, S),
+            "metadata.correlation_uid": const(group, n, S),
             "metadata.log_version": const(None if doc.version in (None, "") else str(doc.version), n, S),
             "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]) if fp.null_count else fp,
             "finding_info.last_seen_time": last,
             "finding_info.src_url": strs([a.generatorURL or None for a in al]),
         })  # fmt: skip
-        cols["unmapped"] = _unmapped(st, ctx)
+        cols["unmapped"] = _unmapped(st, ctx, cols["metadata.uid"][0].as_py())
         return to_batch(cls, cols)
 
 
