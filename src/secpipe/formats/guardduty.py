@@ -50,6 +50,7 @@ import functools
 import operator
 import re
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -57,7 +58,9 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import (
+    Distinct,
     S,
+    TopLevel,
     captions,
     decode_top,
     kv_list,
@@ -83,6 +86,7 @@ from secpipe.formats.base import (
     Decoded,
     RecordFormat,
     Records,
+    Typed,
     base_columns,
     event_uids,
     int32_or_none,
@@ -260,6 +264,21 @@ class _Finding(msgspec.Struct, **_C):  # type: ignore[call-arg]
     description: str | None = None
 
 
+class _LeanService(_Service):
+    """``Service`` with its action kept raw: decoded once per distinct value (:class:`_Shared`)."""
+
+    action: msgspec.Raw = msgspec.Raw(b"")  # type: ignore[assignment]
+
+
+class _LeanFinding(_Finding):
+    """A finding with its ``Resource`` and ``Service.Action`` kept raw (msgspec skips them without
+    allocating): GuardDuty names the same instance, access key or cluster, and the same remote
+    address, in many findings; each distinct value is typed and mapped once (:func:`_shared`)."""
+
+    resource: msgspec.Raw = msgspec.Raw(b"")  # type: ignore[assignment]
+    service: _LeanService | None = None  # type: ignore[assignment]
+
+
 def _swap(t: Any, style: str) -> Any:
     """``t`` with each Struct type in it replaced by its ``style`` variant (:func:`_variant`)."""
     if isinstance(t, type) and issubclass(t, msgspec.Struct):
@@ -286,6 +305,11 @@ def _variant(cls: type[msgspec.Struct], style: str) -> type[msgspec.Struct]:
 
 #: the finding's type by key case
 _TYPES = {style: _variant(_Finding, style) for style in ("camel", "pascal")}
+#: the lean finding, its resource and its action by key case
+_LEAN = {style: _variant(_LeanFinding, style) for style in ("camel", "pascal")}
+_RESOURCE = {style: _variant(_Resource, style) | None for style in ("camel", "pascal")}
+_ACTION = {style: _variant(_GuardDutyAction, style) | None for style in ("camel", "pascal")}
+_NO_RAW = msgspec.Raw(b"")
 _KEYS = tuple(f.encode_name for f in msgspec.structs.fields(_Finding))
 _MAPPED = {"camel": frozenset(_KEYS), "pascal": frozenset(k[0].upper() + k[1:] for k in _KEYS)}
 _NO_RESOURCE = _Resource()
@@ -424,22 +448,41 @@ class GuardDuty(RecordFormat):
                 continue
             raws = recs.raws if len(rows) == len(recs.raws) else [recs.raws[i] for i in rows]
             locs = recs.locs if len(rows) == len(recs.raws) else [recs.locs[i] for i in rows]
-            typed, top = decode_top(raws, locs, _TYPES[style], _MAPPED[style], (), out, "", self.name, "a GuardDuty finding")
+            typed, top, res, act = self._typed(raws, locs, style, out)
             timed = [f.id is not None and bool(f.updated_at or f.created_at) for f in typed.recs]
             for i in [i for i, ok in enumerate(timed) if not ok]:  # envelopes, or not findings
                 self._open(typed.raws[i], typed.locs[i], typed.recs[i].id is not None, len(typed.raws) == 1, inner, out)
             if not any(timed):
                 continue
-            if all(timed):
-                fs, kept, unmapped = typed.recs, typed.raws, top.unmapped
-            else:
+            fs, kept = typed.recs, typed.raws
+            if not all(timed):
                 rows = [i for i, ok in enumerate(timed) if ok]
-                fs, kept = [typed.recs[i] for i in rows], [typed.raws[i] for i in rows]
-                unmapped = top.unmapped.take(pa.array(rows, pa.int32()))
-            out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, unmapped, style)))
+                fs, kept, top = [fs[i] for i in rows], [kept[i] for i in rows], top.take(rows)
+                res, act = res.take(rows), act.take(rows)
+            out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, top, res, act)))
         if inner.raws:
             out.extend(self._findings(inner))
         return out
+
+    def _typed(self, raws: list[bytes], locs: list[tuple[str, int]], style: str,
+               out: Decoded) -> tuple[Typed, TopLevel, _Shared, _Shared]:  # fmt: skip
+        """The findings typed with their resource and action raw (:class:`_LeanFinding`), each distinct
+        resource and action typed once; where any record does not type so (a dead letter), the batch is
+        typed whole as before (:class:`_Finding`), which dead-letters exactly the bad findings with
+        msgspec's reason for the first bad value of each (the lean type would name a later one)."""
+        what, mapped = "a GuardDuty finding", _MAPPED[style]
+        trial = Decoded()
+        typed, top = decode_top(raws, locs, _LEAN[style], mapped, (), trial, "", self.name, what, whole=True, kind=self.name)
+        if not trial.dead:
+            res = Distinct([f.resource for f in typed.recs], _RESOURCE[style], "resource")
+            act = Distinct([_NO_RAW if f.service is None else f.service.action for f in typed.recs], _ACTION[style],
+                           "service.action")  # fmt: skip
+            if not res.errors and not act.errors:
+                return typed, top, _Shared(res.values, res.idx), _Shared(act.values, act.idx)
+        typed, top = decode_top(raws, locs, _TYPES[style], mapped, (), out, "", self.name, what, whole=True, kind=self.name)
+        rows = list(range(len(typed.recs)))
+        return (typed, top, _Shared([f.resource for f in typed.recs], rows),
+                _Shared([f.service.action if f.service else None for f in typed.recs], rows))
 
     def _open(self, raw: bytes, loc: tuple[str, int], has_id: bool, alone: bool, inner: Records, out: Decoded) -> None:
         """A record that is not a finding with a time: an envelope's findings into ``inner`` (each at its
@@ -454,7 +497,8 @@ class GuardDuty(RecordFormat):
         inner.events += len(items)
         out.events -= 1  # (the envelope was counted as one record)
 
-    def _finding_columns(self, fs: list[Any], raws: list[bytes], unmapped: pa.Array, style: str) -> dict[str, pa.Array]:
+    def _finding_columns(self, fs: list[Any], raws: list[bytes], top: TopLevel, res: _Shared,
+                         act: _Shared) -> dict[str, pa.Array]:  # fmt: skip
         cls = "detection_finding"
         n = len(fs)
         created = parse_times([f.created_at for f in fs])
@@ -463,16 +507,12 @@ class GuardDuty(RecordFormat):
         archived = strs(["ARCHIVED" if s.archived else None for s in svc])
         status = pa.array([5 if s.archived else 1 for s in svc], pa.int32())
         sev = pa.array([_severity(f.severity) for f in fs], pa.int32())
-        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
-                            times_ms=pc.coalesce(updated, created), raws=raw_data(raws),
+        uids = event_uids(self.name, raws) if top.uids is None else top.uids
+        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=uids,
+                            times_ms=pc.coalesce(updated, created), raws=raw_data(raws) if top.raw_data is None else top.raw_data,
                             activity_id=_activity(created, updated, archived), severity_id=sev)  # fmt: skip
         title = strs([f.title for f in fs])
-        res = [f.resource or _NO_RESOURCE for f in fs]
-        keys = [r.access_key_details for r in res]
-        k8s = [r.kubernetes_details.kubernetes_user_details if r.kubernetes_details else None for r in res]
-        users = [(k.user_name, k.principal_id, k.access_key_id) if k and (k.user_name or k.principal_id) else
-                 (u.username, u.uid, None) if u and u.username else (None, None, None)
-                 for k, u in zip(keys, k8s, strict=True)]  # fmt: skip
+        users = [_user(r or _NO_RESOURCE) for r in res.values]  # (one a distinct resource, then taken)
         cols.update({
             "status_id": status,
             "status": captions(cls, "status_id", status),
@@ -491,13 +531,14 @@ class GuardDuty(RecordFormat):
             "cloud.account.uid": strs([f.account_id for f in fs]),
             "cloud.region": strs([f.region for f in fs]),
             "cloud.cloud_partition": strs([f.partition for f in fs]),
-            "actor.user.name": strs([u[0] for u in users]),
-            "actor.user.uid": strs([u[1] for u in users]),
-            "actor.user.credential_uid": strs([u[2] for u in users]),
+            "actor.user.name": res.taken(strs([u[0] for u in users])),
+            "actor.user.uid": res.taken(strs([u[1] for u in users])),
+            "actor.user.credential_uid": res.taken(strs([u[2] for u in users])),
             "resources": _resource_column(res, fs),
-            "unmapped": unmapped,
+            "unmapped": top.unmapped,
         })  # fmt: skip
-        cols.update(evidence_columns([_evidence(s.action) for s in svc]))
+        evs = [_evidence(a) for a in act.values]  # (one a distinct action; the columns from each row's, as before)
+        cols.update(evidence_columns([evs[k] for k in act.idx]))
         cols.update(_process_columns([s.runtime_details.process if s.runtime_details else None for s in svc]))
         cols.update(_malware_columns([_threats(s.ebs_volume_scan_details) for s in svc]))
         return cols
@@ -561,9 +602,13 @@ def _malware_columns(per: list[list[_ThreatName]]) -> dict[str, pa.Array]:
     })}  # fmt: skip
 
 
-def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
-    per = [_resources(r) for r in res]
-    owners = [(f.region, f.partition) for f, x in zip(fs, per, strict=True) for _r in x]
+def _resource_column(res: _Shared, fs: list[Any]) -> pa.Array:
+    """``resources[]``: built once per distinct (resource, region, partition), then taken for each finding."""
+    slot: dict[tuple[int, str | None, str | None], int] = {}
+    at = [slot.setdefault((k, f.region, f.partition), len(slot)) for k, f in zip(res.idx, fs, strict=True)]
+    named = [_resources(r or _NO_RESOURCE) for r in res.values]
+    per = [named[k] for k, _region, _partition in slot]
+    owners = [(region, partition) for (_k, region, partition), x in zip(slot, per, strict=True) for _r in x]
     flat = [r for x in per for r in x]
     return struct_lists([len(x) for x in per], {
         "type": strs([r[0] for r in flat]),
@@ -575,7 +620,34 @@ def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
         "owner.name": strs([r[4] for r in flat]),
         "owner.uid": strs([r[5] for r in flat]),
         "namespace": strs([r[6] for r in flat]),
-    })  # fmt: skip
+    }).take(pa.array(at, pa.int32()))  # fmt: skip
+
+
+def _user(r: _Resource) -> tuple[str | None, str | None, str | None]:
+    """``actor.user`` (name, uid, credential uid): the access key's user, else the Kubernetes user."""
+    k = r.access_key_details
+    if k and (k.user_name or k.principal_id):
+        return k.user_name, k.principal_id, k.access_key_id
+    u = r.kubernetes_details.kubernetes_user_details if r.kubernetes_details else None
+    return (u.username, u.uid, None) if u and u.username else (None, None, None)
+
+
+class _Shared:
+    """A field's values once each (``values``) and each finding's position among them (``idx``):
+    a :class:`~secpipe.formats._findings.Distinct`'s, or one value a finding (the whole-typed path)."""
+
+    __slots__ = ("idx", "values")
+
+    def __init__(self, values: list[Any], idx: list[int]) -> None:
+        self.values, self.idx = values, idx
+
+    def take(self, rows: Sequence[int]) -> _Shared:
+        """The same for the given findings only."""
+        return _Shared(self.values, [self.idx[i] for i in rows])
+
+    def taken(self, col: pa.Array) -> pa.Array:
+        """A column of one row a value as one row a finding."""
+        return col.take(pa.array(self.idx, pa.int32()))
 
 
 _SPLITTER = Asff()
