@@ -270,13 +270,24 @@ class _LeanService(_Service):
     action: msgspec.Raw = msgspec.Raw(b"")  # type: ignore[assignment]
 
 
-class _LeanFinding(_Finding):
-    """A finding with its ``Resource`` and ``Service.Action`` kept raw (msgspec skips them without
-    allocating): GuardDuty names the same instance, access key or cluster, and the same remote
-    address, in many findings; each distinct value is typed and mapped once (:func:`_shared`)."""
+class _LeanFinding(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    """:class:`_Finding` without its ``Resource`` (msgspec skips it; the top-level walk gives its text) and
+    with ``Service.Action`` kept raw: GuardDuty names the same instance, access key or cluster, and the
+    same remote address, in many findings; each distinct value is typed and mapped once (:class:`_Shared`)."""
 
-    resource: msgspec.Raw = msgspec.Raw(b"")  # type: ignore[assignment]
-    service: _LeanService | None = None  # type: ignore[assignment]
+    schema_version: str | None = None
+    account_id: str | None = None
+    region: str | None = None
+    partition: str | None = None
+    id: str | None = None
+    arn: str | None = None
+    type: str | None = None
+    service: _LeanService | None = None
+    severity: float | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    title: str | None = None
+    description: str | None = None
 
 
 def _swap(t: Any, style: str) -> Any:
@@ -470,11 +481,12 @@ class GuardDuty(RecordFormat):
         resource and action typed once; where any record does not type so (a dead letter), the batch is
         typed whole as before (:class:`_Finding`), which dead-letters exactly the bad findings with
         msgspec's reason for the first bad value of each (the lean type would name a later one)."""
-        what, mapped = "a GuardDuty finding", _MAPPED[style]
+        what, mapped, key = "a GuardDuty finding", _MAPPED[style], "Resource" if style == "pascal" else "resource"
         trial = Decoded()
-        typed, top = decode_top(raws, locs, _LEAN[style], mapped, (), trial, "", self.name, what, whole=True, kind=self.name)
+        typed, top = decode_top(raws, locs, _LEAN[style], mapped, (key,), trial, "", self.name, what, whole=True,
+                                kind=self.name)  # fmt: skip
         if not trial.dead:
-            res = Distinct([f.resource for f in typed.recs], _RESOURCE[style], "resource")
+            res = Distinct.from_column(top.raw[key], _RESOURCE[style], "resource")
             act = Distinct([_NO_RAW if f.service is None else f.service.action for f in typed.recs], _ACTION[style],
                            "service.action")  # fmt: skip
             if not res.errors and not act.errors:
@@ -506,7 +518,9 @@ class GuardDuty(RecordFormat):
         svc = [f.service or _NO_SERVICE for f in fs]
         archived = strs(["ARCHIVED" if s.archived else None for s in svc])
         status = pa.array([5 if s.archived else 1 for s in svc], pa.int32())
-        sev = pa.array([_severity(f.severity) for f in fs], pa.int32())
+        scores = [f.severity for f in fs]
+        bands = {x: _severity(x) for x in set(scores)}  # (a few distinct scores)
+        sev = pa.array([bands[x] for x in scores], pa.int32())
         uids = event_uids(self.name, raws) if top.uids is None else top.uids
         cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=uids,
                             times_ms=pc.coalesce(updated, created), raws=raw_data(raws) if top.raw_data is None else top.raw_data,
@@ -540,7 +554,9 @@ class GuardDuty(RecordFormat):
         evs = [_evidence(a) for a in act.values]  # (one a distinct action; the columns from each row's, as before)
         cols.update(evidence_columns([evs[k] for k in act.idx]))
         cols.update(_process_columns([s.runtime_details.process if s.runtime_details else None for s in svc]))
-        cols.update(_malware_columns([_threats(s.ebs_volume_scan_details) for s in svc]))
+        scans = [s.ebs_volume_scan_details for s in svc]
+        if any(scans):  # (Malware Protection's EBS scans: few findings)
+            cols.update(_malware_columns([_threats(x) for x in scans]))
         return cols
 
 
