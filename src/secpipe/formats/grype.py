@@ -147,7 +147,7 @@ class _Rule(msgspec.Struct, gc=False):
 
 class _Match(msgspec.Struct, gc=False):
     vulnerability: _Record | None = None
-    relatedVulnerabilities: msgspec.Raw = msgspec.Raw(b"")  # noqa: N815 (decoded per distinct value: _Related)
+    # (relatedVulnerabilities: left to msgspec's skip; the top-level walk gives its text, decoded per distinct value)
     artifact: _Artifact | None = None
     appliedIgnoreRules: list[_Rule] | None = None  # noqa: N815 (kept in unmapped too)
 
@@ -176,7 +176,8 @@ class _Report(msgspec.Struct):
     descriptor: _Descriptor | None = None
 
 
-_MAPPED = frozenset({"vulnerability", "relatedVulnerabilities", "artifact"})
+_RELATED = "relatedVulnerabilities"
+_MAPPED = frozenset({"vulnerability", _RELATED, "artifact"})
 _CLS = "vulnerability_finding"
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _CWE = re.compile(r"^(?:CWE-)?0*(\d+)$", re.IGNORECASE)
@@ -219,11 +220,6 @@ def _ids(v: _Record, rel: _Related) -> tuple[str | None, str | None, list[str]]:
     return cve, adv, [i for i in dict.fromkeys([own, *rel.ids]) if i and i not in (cve, adv)]
 
 
-def _refs(v: _Record, rel: _Related) -> list[str]:
-    """The URLs of the matched record, then the related ones', each once."""
-    return list(dict.fromkeys([*v.urls, *rel.urls])) if v.urls else rel.urls
-
-
 def _scored(r: _Record) -> list[tuple[str | None, float, str | None, str | None]]:
     """(version, base score, vector, source else the record's namespace) of a record's ratings that have a score."""
     return [(c.version, c.metrics.baseScore, c.vector, c.source or r.namespace)
@@ -249,6 +245,14 @@ def _epss_day(day: str | None) -> int | None:
 def _ignored(m: _Match) -> int:
     """The status of an ignored match: Resolved (4) where a VEX statement says fixed, else Suppressed (3)."""
     return 4 if any((r.vex_status or "").lower() == "fixed" for r in m.appliedIgnoreRules or ()) else 3
+
+
+def _licenses(licenses: list[Any]) -> str | None:
+    """A package's license names joined (its other entries, objects of newer Syft versions, left out)."""
+    try:
+        return ", ".join(licenses) or None  # (all names: the common case, no filter)
+    except TypeError:
+        return ", ".join(x for x in licenses if isinstance(x, str)) or None
 
 
 def _fix_coverage(state: str | None) -> int | None:
@@ -317,14 +321,14 @@ class Grype(ReportFormat):
         if not raws:
             return out
         # (matches alone: their array typed in place; the walk copies them into raw_data)
-        typed, top = decode_top(raws, list(range(len(raws))), _Match, _MAPPED, (), out, source, self.name,
+        typed, top = decode_top(raws, list(range(len(raws))), _Match, _MAPPED, (_RELATED,), out, source, self.name,
                                 "a Grype match", array=None if ignored else array, whole=True)  # fmt: skip
         if len(typed.raws) == len(raws):
             ords = list(range(len(raws)))
         else:
             pos = {id(r): i for i, r in enumerate(raws)}
             ords = [pos[id(r)] for r in typed.raws]
-        related = Distinct([m.relatedVulnerabilities for m in typed.recs], list[_Record] | None, "relatedVulnerabilities")
+        related = Distinct.from_column(top.raw[_RELATED], list[_Record] | None, _RELATED)  # (Arrow's hash finds them)
         keep = reject_rows(related.reasons(), typed.raws, typed.locs, out, self.name, "a Grype match")
         recs, kept = typed.recs, typed.raws
         if keep is not None:
@@ -356,7 +360,8 @@ class Grype(ReportFormat):
         cve, adv = strs([x[0] for x in ids]), strs([x[1] for x in ids])
         cwe = strs([_cwe(v.cwes or rel.cwes) for v, rel in pairs])
         desc = strs([v.description or rel.description for v, rel in pairs])
-        refs = str_lists([_refs(v, rel) for v, rel in pairs])
+        # (the URLs of the matched record, then the related ones', each once)
+        refs = str_lists([list(dict.fromkeys([*v.urls, *rel.urls])) if v.urls else rel.urls for v, rel in pairs])
         ratings = [_scored(v) or rel.ratings for v, rel in pairs]
         flat = [r for rs in ratings for r in rs]
         cvss = struct_lists([len(rs) for rs in ratings], {
@@ -374,7 +379,9 @@ class Grype(ReportFormat):
                                     "created_time": dated}), score)  # fmt: skip
         fixes = [v.fix or _NO_FIX for v in vs]
         states = strs([f.state for f in fixes])
-        cover = pa.array([_fix_coverage(f.state) for f in fixes], pa.int32())
+        words = [f.state for f in fixes]
+        covers = {w: _fix_coverage(w) for w in set(words)}  # (a few distinct states)
+        cover = pa.array([covers[w] for w in words], pa.int32())
         fixed_in = strs([", ".join(f.versions) if f.versions else None for f in fixes])
         names, versions, art_ids = strs([a.name for a in arts]), strs([a.version for a in arts]), strs([a.id for a in arts])
         paths = strs([a.locations[0].path if a.locations else None for a in arts])
@@ -387,8 +394,7 @@ class Grype(ReportFormat):
             "uid": art_ids,
             "path": paths,
             "cpe_name": strs([a.cpes[0] if a.cpes else None for a in arts]),
-            "license": strs([", ".join(x for x in a.licenses if isinstance(x, str)) or None if a.licenses else None
-                             for a in arts]),  # fmt: skip
+            "license": strs([_licenses(a.licenses) if a.licenses else None for a in arts]),
         })  # fmt: skip
         title = own
         src_url = strs([v.dataSource or None for v in vs])
