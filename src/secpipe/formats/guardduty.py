@@ -57,12 +57,14 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     Distinct,
     S,
     TopLevel,
     captions,
     decode_top,
+    decode_top_each,
     kv_list,
     paused_gc,
     raw_data,
@@ -442,24 +444,34 @@ class GuardDuty(RecordFormat):
         """Map findings, each key case typed in one call; envelopes (``Findings``, an EventBridge
         event's ``detail``) are opened and their findings mapped with the others."""
         with paused_gc():
-            scans = Decoded()
-            if any(DETAIL_TYPE in r for r in recs.raws):  # Malware Protection's scan results (:mod:`._guardduty_scan`)
-                map_scans(recs, self.name, scans)
-            out = self._findings(recs)
+            out = self._findings(recs, scans=True)
+            if out is not None:
+                return out
+            scans = Decoded()  # Malware Protection's scan results among them (:mod:`._guardduty_scan`): taken out first
+            map_scans(recs, self.name, scans)
+            out = self._findings(recs, scans=False)
+            assert out is not None  # (only a look for scan results gives None)
             out.batches += scans.batches
             out.dead += scans.dead
             return out
 
-    def _findings(self, recs: Records) -> Decoded:
+    def _findings(self, recs: Records, *, scans: bool) -> Decoded | None:
+        """The findings' batches; None where ``scans`` and a record holds a scan result's detail type
+        (looked for in the walk's raw_data, one SIMD search a batch, where each record was searched)."""
         out = Decoded(dead=list(recs.dead), events=recs.events)
         inner = Records()
-        for style in ("camel", "pascal"):
-            rows = [i for i, r in enumerate(recs.raws) if (r[2:3].isupper() or r[2:3] == b"") == (style == "pascal")]
+        # (PascalCase: a record's first key starts with an upper-case letter, or it has no key)
+        pascal = [len(r) < 3 or 64 < r[2] < 91 for r in recs.raws]
+        every = list(range(len(pascal)))
+        for style, want in (("camel", False), ("pascal", True)):
+            rows = every if (all(pascal) if want else not any(pascal)) else [i for i, p in enumerate(pascal) if p is want]
             if not rows:
                 continue
             raws = recs.raws if len(rows) == len(recs.raws) else [recs.raws[i] for i in rows]
             locs = recs.locs if len(rows) == len(recs.raws) else [recs.locs[i] for i in rows]
             typed, top, res, act = self._typed(raws, locs, style, out)
+            if scans and _has_scan(raws, top):
+                return None
             timed = [f.id is not None and bool(f.updated_at or f.created_at) for f in typed.recs]
             for i in [i for i, ok in enumerate(timed) if not ok]:  # envelopes, or not findings
                 self._open(typed.raws[i], typed.locs[i], typed.recs[i].id is not None, len(typed.raws) == 1, inner, out)
@@ -472,7 +484,7 @@ class GuardDuty(RecordFormat):
                 res, act = res.take(rows), act.take(rows)
             out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, top, res, act)))
         if inner.raws:
-            out.extend(self._findings(inner))
+            out.extend(self._findings(inner, scans=False))  # type: ignore[arg-type]
         return out
 
     def _typed(self, raws: list[bytes], locs: list[tuple[str, int]], style: str,
@@ -483,8 +495,8 @@ class GuardDuty(RecordFormat):
         msgspec's reason for the first bad value of each (the lean type would name a later one)."""
         what, mapped, key = "a GuardDuty finding", _MAPPED[style], "Resource" if style == "pascal" else "resource"
         trial = Decoded()
-        typed, top = decode_top(raws, locs, _LEAN[style], mapped, (key,), trial, "", self.name, what, whole=True,
-                                kind=self.name)  # fmt: skip
+        typed, top = decode_top_each(raws, locs, _LEAN[style], mapped, (key,), trial, "", self.name, what, whole=True,
+                                     kind=self.name)  # fmt: skip
         if not trial.dead:
             res = Distinct.from_column(top.raw[key], _RESOURCE[style], "resource")
             act = Distinct([_NO_RAW if f.service is None else f.service.action for f in typed.recs], _ACTION[style],
@@ -637,6 +649,15 @@ def _resource_column(res: _Shared, fs: list[Any]) -> pa.Array:
         "owner.uid": strs([r[5] for r in flat]),
         "namespace": strs([r[6] for r in flat]),
     }).take(pa.array(at, pa.int32()))  # fmt: skip
+
+
+def _has_scan(raws: list[bytes], top: TopLevel) -> bool:
+    """Whether a record of ``raws`` holds :data:`DETAIL_TYPE`: one search of the walk's raw_data where it holds
+    them all (the records back to back: a hit across two records is only a needless look, no miss), else one
+    search a record."""
+    if top.raw_data is not None and len(top.raw_data) == len(raws) and top.raw_data.offset == 0:
+        return _fast.contains_any(top.raw_data.buffers()[2], (DETAIL_TYPE,))
+    return any(DETAIL_TYPE in r for r in raws)
 
 
 def _user(r: _Resource) -> tuple[str | None, str | None, str | None]:
