@@ -362,7 +362,7 @@ class Grype(ReportFormat):
         desc = strs([v.description or rel.description for v, rel in pairs])
         # (the URLs of the matched record, then the related ones', each once)
         refs = str_lists([list(dict.fromkeys([*v.urls, *rel.urls])) if v.urls else rel.urls for v, rel in pairs])
-        ratings = [_scored(v) or rel.ratings for v, rel in pairs]
+        ratings = [(_scored(v) if v.cvss else None) or rel.ratings for v, rel in pairs]
         flat = [r for rs in ratings for r in rs]
         cvss = struct_lists([len(rs) for rs in ratings], {
             "version": strs([r[0] for r in flat]),
@@ -371,7 +371,10 @@ class Grype(ReportFormat):
             "vendor_name": strs([r[3] for r in flat]),
         })  # fmt: skip
         epss = [(v.epss or rel.epss or _NO_EPSS)[0] for v, rel in pairs]
-        score = strs([None if e.epss is None else str(e.epss) for e in epss])
+        scores = [e.epss for e in epss]
+        # (each distinct score's text made once; 0.0 and -0.0 are one dict key: those are written each time)
+        texts = {x: str(x) for x in set(scores) if x}
+        score = strs([texts[x] if x else None if x is None else str(x) for x in scores])
         days = [e.date for e in epss]
         place = {d: _epss_day(d) for d in dict.fromkeys(days)}  # (a few distinct days: each parsed once)
         dated = pa.array([place[d] for d in days], pa.int64())
