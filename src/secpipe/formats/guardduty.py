@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
@@ -64,7 +65,6 @@ from secpipe.formats._findings import (
     TopLevel,
     captions,
     decode_top,
-    decode_top_each,
     kv_list,
     paused_gc,
     raw_data,
@@ -88,13 +88,13 @@ from secpipe.formats.base import (
     Decoded,
     RecordFormat,
     Records,
-    Typed,
     base_columns,
     event_uids,
     int32_or_none,
     parse_times,
     strs,
     to_batch,
+    uid_prefix,
 )
 
 _C = {"rename": "camel", "gc": False}
@@ -266,32 +266,6 @@ class _Finding(msgspec.Struct, **_C):  # type: ignore[call-arg]
     description: str | None = None
 
 
-class _LeanService(_Service):
-    """``Service`` with its action kept raw: decoded once per distinct value (:class:`_Shared`)."""
-
-    action: msgspec.Raw = msgspec.Raw(b"")  # type: ignore[assignment]
-
-
-class _LeanFinding(msgspec.Struct, **_C):  # type: ignore[call-arg]
-    """:class:`_Finding` without its ``Resource`` (msgspec skips it; the top-level walk gives its text) and
-    with ``Service.Action`` kept raw: GuardDuty names the same instance, access key or cluster, and the
-    same remote address, in many findings; each distinct value is typed and mapped once (:class:`_Shared`)."""
-
-    schema_version: str | None = None
-    account_id: str | None = None
-    region: str | None = None
-    partition: str | None = None
-    id: str | None = None
-    arn: str | None = None
-    type: str | None = None
-    service: _LeanService | None = None
-    severity: float | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    title: str | None = None
-    description: str | None = None
-
-
 def _swap(t: Any, style: str) -> Any:
     """``t`` with each Struct type in it replaced by its ``style`` variant (:func:`_variant`)."""
     if isinstance(t, type) and issubclass(t, msgspec.Struct):
@@ -318,13 +292,21 @@ def _variant(cls: type[msgspec.Struct], style: str) -> type[msgspec.Struct]:
 
 #: the finding's type by key case
 _TYPES = {style: _variant(_Finding, style) for style in ("camel", "pascal")}
-#: the lean finding, its resource and its action by key case
-_LEAN = {style: _variant(_LeanFinding, style) for style in ("camel", "pascal")}
-_RESOURCE = {style: _variant(_Resource, style) | None for style in ("camel", "pascal")}
-_ACTION = {style: _variant(_GuardDutyAction, style) | None for style in ("camel", "pascal")}
-_NO_RAW = msgspec.Raw(b"")
 _KEYS = tuple(f.encode_name for f in msgspec.structs.fields(_Finding))
 _MAPPED = {"camel": frozenset(_KEYS), "pascal": frozenset(k[0].upper() + k[1:] for k in _KEYS)}
+#: a finding's string fields the columns read (as :class:`_Finding` names them), and its fields read as JSON
+#: text: each distinct value typed once (:class:`_Shared`)
+_STRS = ("account_id", "region", "partition", "id", "arn", "type", "created_at", "updated_at", "title", "description")
+_TEXTS = ("severity", "service", "resource")
+#: the finding's JSON key of each field, by key case
+_KEY = {style: {f.name: f.encode_name for f in msgspec.structs.fields(_TYPES[style])} for style in _TYPES}
+#: the types of the fields read as text, by key case
+_TEXT_TYPES = {style: {"severity": float | None, "service": _variant(_Service, style) | None,
+                       "resource": _variant(_Resource, style) | None} for style in _TYPES}  # fmt: skip
+#: what the native walk reads of a finding, by key case
+_SPEC = {style: _fast.Spec((*((_KEY[style][f], _fast.STR) for f in _STRS), *((_KEY[style][f], _fast.RAW) for f in _TEXTS)),
+                           (), tuple(sorted(_MAPPED[style])))
+         for style in _TYPES}  # fmt: skip
 _NO_RESOURCE = _Resource()
 _NO_SERVICE = _Service()
 
@@ -469,44 +451,43 @@ class GuardDuty(RecordFormat):
                 continue
             raws = recs.raws if len(rows) == len(recs.raws) else [recs.raws[i] for i in rows]
             locs = recs.locs if len(rows) == len(recs.raws) else [recs.locs[i] for i in rows]
-            typed, top, res, act = self._typed(raws, locs, style, out)
-            if scans and _has_scan(raws, top):
+            b = self._batch(raws, locs, style, out)
+            if scans and _has_scan(raws, b.top):
                 return None
-            timed = [f.id is not None and bool(f.updated_at or f.created_at) for f in typed.recs]
-            for i in [i for i, ok in enumerate(timed) if not ok]:  # envelopes, or not findings
-                self._open(typed.raws[i], typed.locs[i], typed.recs[i].id is not None, len(typed.raws) == 1, inner, out)
-            if not any(timed):
+            ids, upd, cre = b.strings["id"], b.strings["updated_at"], b.strings["created_at"]
+            timed = pc.and_(ids.is_valid(), pc.or_(pc.fill_null(pc.not_equal(upd, ""), False),
+                                                   pc.fill_null(pc.not_equal(cre, ""), False)))  # fmt: skip
+            ok = timed.to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(~ok).tolist():  # envelopes, or not findings
+                self._open(b.raws[i], b.locs[i], ids[i].is_valid, len(b.raws) == 1, inner, out)
+            if not ok.any():
                 continue
-            fs, kept = typed.recs, typed.raws
-            if not all(timed):
-                rows = [i for i, ok in enumerate(timed) if ok]
-                fs, kept, top = [fs[i] for i in rows], [kept[i] for i in rows], top.take(rows)
-                res, act = res.take(rows), act.take(rows)
-            out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, top, res, act)))
+            if not ok.all():
+                b = b.take(np.flatnonzero(ok).tolist())
+            out.batches.append(to_batch("detection_finding", self._finding_columns(b)))
         if inner.raws:
             out.extend(self._findings(inner, scans=False))  # type: ignore[arg-type]
         return out
 
-    def _typed(self, raws: list[bytes], locs: list[tuple[str, int]], style: str,
-               out: Decoded) -> tuple[Typed, TopLevel, _Shared, _Shared]:  # fmt: skip
-        """The findings typed with their resource and action raw (:class:`_LeanFinding`), each distinct
-        resource and action typed once; where any record does not type so (a dead letter), the batch is
-        typed whole as before (:class:`_Finding`), which dead-letters exactly the bad findings with
-        msgspec's reason for the first bad value of each (the lean type would name a later one)."""
-        what, mapped, key = "a GuardDuty finding", _MAPPED[style], "Resource" if style == "pascal" else "resource"
-        trial = Decoded()
-        typed, top = decode_top_each(raws, locs, _LEAN[style], mapped, (key,), trial, "", self.name, what, whole=True,
-                                     kind=self.name)  # fmt: skip
-        if not trial.dead:
-            res = Distinct.from_column(top.raw[key], _RESOURCE[style], "resource")
-            act = Distinct([_NO_RAW if f.service is None else f.service.action for f in typed.recs], _ACTION[style],
-                           "service.action")  # fmt: skip
-            if not res.errors and not act.errors:
-                return typed, top, _Shared(res.values, res.idx), _Shared(act.values, act.idx)
-        typed, top = decode_top(raws, locs, _TYPES[style], mapped, (), out, "", self.name, what, whole=True, kind=self.name)
-        rows = list(range(len(typed.recs)))
-        return (typed, top, _Shared([f.resource for f in typed.recs], rows),
-                _Shared([f.service.action if f.service else None for f in typed.recs], rows))
+    def _batch(self, raws: list[bytes], locs: list[tuple[str, int]], style: str, out: Decoded) -> _Batch:
+        """The findings as :meth:`_finding_columns` reads them: walked natively (their string fields as
+        columns, each distinct severity, Service and Resource typed once; raw_data, uids and unmapped in the
+        same pass); where the walk does not decide or a value does not type, typed whole by msgspec
+        (:class:`_Finding`), which dead-letters exactly the bad findings with msgspec's reason for the first
+        bad value of each."""
+        cols = _fast.extract(raws, _SPEC[style], whole=True, uid_prefix=uid_prefix(self.name)) if len(raws) >= 16 else None
+        if cols is not None:
+            key, types = _KEY[style], _TEXT_TYPES[style]
+            got = {f: Distinct.from_column(cols.strings[key[f]], types[f], key[f]) for f in _TEXTS}
+            if not any(d.errors for d in got.values()):
+                return _Batch(raws, locs, {f: cols.strings[key[f]] for f in _STRS},
+                              {f: _Shared(d.values, d.idx) for f, d in got.items()},
+                              TopLevel(cols.unmapped, {}, cols.raw, cols.uids))  # fmt: skip
+        typed, top = decode_top(raws, locs, _TYPES[style], _MAPPED[style], (), out, "", self.name, "a GuardDuty finding",
+                                whole=True, kind=self.name)  # fmt: skip
+        fs, every = typed.recs, list(range(len(typed.recs)))
+        return _Batch(typed.raws, typed.locs, {f: strs([getattr(x, f) for x in fs]) for f in _STRS},
+                      {f: _Shared([getattr(x, f) for x in fs], every) for f in _TEXTS}, top)  # fmt: skip
 
     def _open(self, raw: bytes, loc: tuple[str, int], has_id: bool, alone: bool, inner: Records, out: Decoded) -> None:
         """A record that is not a finding with a time: an envelope's findings into ``inner`` (each at its
@@ -521,50 +502,51 @@ class GuardDuty(RecordFormat):
         inner.events += len(items)
         out.events -= 1  # (the envelope was counted as one record)
 
-    def _finding_columns(self, fs: list[Any], raws: list[bytes], top: TopLevel, res: _Shared,
-                         act: _Shared) -> dict[str, pa.Array]:  # fmt: skip
+    def _finding_columns(self, b: _Batch) -> dict[str, pa.Array]:
         cls = "detection_finding"
-        n = len(fs)
-        created = parse_times([f.created_at for f in fs])
-        updated = parse_times([f.updated_at for f in fs])
-        svc = [f.service or _NO_SERVICE for f in fs]
+        raws, top, c, res, svcs = b.raws, b.top, b.strings, b.texts["resource"], b.texts["service"]
+        n = len(raws)
+        created = parse_times(c["created_at"])
+        updated = parse_times(c["updated_at"])
+        one = [s or _NO_SERVICE for s in svcs.values]
+        svc = [one[k] for k in svcs.idx]
         archived = strs(["ARCHIVED" if s.archived else None for s in svc])
         status = pa.array([5 if s.archived else 1 for s in svc], pa.int32())
-        scores = [f.severity for f in fs]
-        bands = {x: _severity(x) for x in set(scores)}  # (a few distinct scores)
-        sev = pa.array([bands[x] for x in scores], pa.int32())
+        scores = b.texts["severity"]
+        bands = [_severity(x) for x in scores.values]  # (a few distinct scores)
+        sev = pa.array([bands[k] for k in scores.idx], pa.int32())
         uids = event_uids(self.name, raws) if top.uids is None else top.uids
         cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=uids,
                             times_ms=pc.coalesce(updated, created), raws=raw_data(raws) if top.raw_data is None else top.raw_data,
                             activity_id=_activity(created, updated, archived), severity_id=sev)  # fmt: skip
-        title = strs([f.title for f in fs])
+        title = c["title"]
         users = [_user(r or _NO_RESOURCE) for r in res.values]  # (one a distinct resource, then taken)
         cols.update({
             "status_id": status,
             "status": captions(cls, "status_id", status),
             "message": title,
             "count": pa.array([int32_or_none(s.count) for s in svc], pa.int32()),  # (past int32: in raw_data)
-            "finding_info.uid": strs([f.id for f in fs]),
-            "finding_info.uid_alt": strs([f.arn for f in fs]),
+            "finding_info.uid": c["id"],
+            "finding_info.uid_alt": c["arn"],
             "finding_info.title": title,
-            "finding_info.desc": strs([f.description for f in fs]),
-            "finding_info.types": str_lists([[f.type] if f.type else None for f in fs]),
+            "finding_info.desc": c["description"],
+            "finding_info.types": str_lists([[t] if t else None for t in c["type"].to_pylist()]),
             "finding_info.created_time": created,
             "finding_info.modified_time": updated,
             "finding_info.first_seen_time": parse_times([s.event_first_seen for s in svc]),
             "finding_info.last_seen_time": parse_times([s.event_last_seen for s in svc]),
             "cloud.provider": pa.nulls(n, S).fill_null("AWS"),
-            "cloud.account.uid": strs([f.account_id for f in fs]),
-            "cloud.region": strs([f.region for f in fs]),
-            "cloud.cloud_partition": strs([f.partition for f in fs]),
+            "cloud.account.uid": c["account_id"],
+            "cloud.region": c["region"],
+            "cloud.cloud_partition": c["partition"],
             "actor.user.name": res.taken(strs([u[0] for u in users])),
             "actor.user.uid": res.taken(strs([u[1] for u in users])),
             "actor.user.credential_uid": res.taken(strs([u[2] for u in users])),
-            "resources": _resource_column(res, fs),
+            "resources": _resource_column(res, c["region"].to_pylist(), c["partition"].to_pylist()),
             "unmapped": top.unmapped,
         })  # fmt: skip
-        evs = [_evidence(a) for a in act.values]  # (one a distinct action; the columns from each row's, as before)
-        cols.update(evidence_columns([evs[k] for k in act.idx]))
+        evs = [_evidence(s.action) for s in one]  # (one a distinct Service; the columns from each row's, as before)
+        cols.update(evidence_columns([evs[k] for k in svcs.idx]))
         cols.update(_process_columns([s.runtime_details.process if s.runtime_details else None for s in svc]))
         scans = [s.ebs_volume_scan_details for s in svc]
         if any(scans):  # (Malware Protection's EBS scans: few findings)
@@ -630,10 +612,10 @@ def _malware_columns(per: list[list[_ThreatName]]) -> dict[str, pa.Array]:
     })}  # fmt: skip
 
 
-def _resource_column(res: _Shared, fs: list[Any]) -> pa.Array:
+def _resource_column(res: _Shared, regions: list[str | None], partitions: list[str | None]) -> pa.Array:
     """``resources[]``: built once per distinct (resource, region, partition), then taken for each finding."""
     slot: dict[tuple[int, str | None, str | None], int] = {}
-    at = [slot.setdefault((k, f.region, f.partition), len(slot)) for k, f in zip(res.idx, fs, strict=True)]
+    at = [slot.setdefault(k, len(slot)) for k in zip(res.idx, regions, partitions, strict=True)]
     named = [_resources(r or _NO_RESOURCE) for r in res.values]
     per = [named[k] for k, _region, _partition in slot]
     owners = [(region, partition) for (_k, region, partition), x in zip(slot, per, strict=True) for _r in x]
@@ -667,6 +649,24 @@ def _user(r: _Resource) -> tuple[str | None, str | None, str | None]:
         return k.user_name, k.principal_id, k.access_key_id
     u = r.kubernetes_details.kubernetes_user_details if r.kubernetes_details else None
     return (u.username, u.uid, None) if u and u.username else (None, None, None)
+
+
+class _Batch:
+    """Findings as the columns read them: ``strings`` (:data:`_STRS`, one column each), ``texts`` (:data:`_TEXTS`,
+    each distinct value typed once), their records, places and top level (unmapped, raw_data, uids)."""
+
+    __slots__ = ("locs", "raws", "strings", "texts", "top")
+
+    def __init__(self, raws: list[bytes], locs: list[tuple[str, int]], strings: dict[str, pa.Array],
+                 texts: dict[str, _Shared], top: TopLevel) -> None:  # fmt: skip
+        self.raws, self.locs, self.strings, self.texts, self.top = raws, locs, strings, texts, top
+
+    def take(self, rows: list[int]) -> _Batch:
+        """The same for the given findings only."""
+        idx = pa.array(rows, pa.int32())
+        return _Batch([self.raws[i] for i in rows], [self.locs[i] for i in rows],
+                      {k: v.take(idx) for k, v in self.strings.items()}, {k: v.take(rows) for k, v in self.texts.items()},
+                      self.top.take(rows))  # fmt: skip
 
 
 class _Shared:
