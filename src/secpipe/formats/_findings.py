@@ -960,24 +960,3 @@ def report_time(value: str | float | None) -> int | None:
     the findings under the day 0001-01-01, which a class's retention TTL deletes at its first run)."""
     ms: int | None = parse_times([value])[0].as_py()
     return None if ms is not None and ms <= _GO_ZERO_MS else ms
-
-
-def decode_top_each(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, mapped: frozenset[str],
-                    fields: tuple[str, ...], out: Decoded, source: str, fmt: str, what: str, *, whole: bool = False,
-                    kind: str | None = None) -> tuple[Typed, TopLevel]:  # fmt: skip
-    """:func:`decode_top` with each record typed by its own msgspec call on the native path: records that
-    are separate bytes objects (NDJSON lines, a split's items) are not joined into one array first, a
-    copy of every record (~1.4 us of memory traffic a 3 KB record, more than the calls cost). A batch
-    the walk declines, or holding a record that does not type, goes to :func:`decode_top` (the same
-    columns and dead letters)."""
-    cols = (_fast.extract(raws, _top_spec(mapped, fields), whole=whole, uid_prefix=None if kind is None else uid_prefix(kind))
-            if len(raws) >= _TOP_NATIVE_MIN else None)  # fmt: skip
-    if cols is not None:
-        try:
-            recs = list(map(_decoder(type_).decode, raws))
-        except msgspec.DecodeError:
-            recs = None
-        if recs is not None:
-            return Typed(recs, [], raws, locs), TopLevel(cols.unmapped, {f: _no_null(cols.strings[f]) for f in fields},
-                                                         cols.raw, cols.uids)  # fmt: skip
-    return decode_top(raws, locs, type_, mapped, fields, out, source, fmt, what, whole=whole, kind=kind)
