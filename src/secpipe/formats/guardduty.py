@@ -40,8 +40,12 @@ Malware Protection for S3's object scan results (EventBridge "GuardDuty Malware 
 Result" events) are Scan Activity: :mod:`._guardduty_scan`.
 
 Recognized by ``"schemaVersion": "2.0"`` (either case) with a GuardDuty ARN or service name in the
-head, or an EventBridge "GuardDuty Finding" (or object scan result) event. Findings are typed with
-msgspec, one call per key case, and each column built with one comprehension.
+head, or an EventBridge "GuardDuty Finding" (or object scan result) event. A batch of findings (per key case)
+is walked natively: the string fields the columns read become Arrow columns, and Severity, Service and
+Resource JSON text, each distinct value typed once by msgspec (GuardDuty names the same instance, access key
+or cluster, and the same remote address, in many findings): the resources, user, evidence and service
+columns are made from the distinct values. A batch the walk declines, or holding a value that does not type,
+is typed whole by msgspec (the same columns, and msgspec's reason for each bad finding's first bad value).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import (
+    _TOP_NATIVE_MIN,
     Distinct,
     S,
     TopLevel,
@@ -423,7 +428,7 @@ class GuardDuty(RecordFormat):
         return recs
 
     def map_records(self, recs: Records) -> Decoded:
-        """Map findings, each key case typed in one call; envelopes (``Findings``, an EventBridge
+        """Map findings, each key case walked (or typed) as one batch; envelopes (``Findings``, an EventBridge
         event's ``detail``) are opened and their findings mapped with the others."""
         with paused_gc():
             out = self._findings(recs, scans=True)
@@ -475,7 +480,8 @@ class GuardDuty(RecordFormat):
         same pass); where the walk does not decide or a value does not type, typed whole by msgspec
         (:class:`_Finding`), which dead-letters exactly the bad findings with msgspec's reason for the first
         bad value of each."""
-        cols = _fast.extract(raws, _SPEC[style], whole=True, uid_prefix=uid_prefix(self.name)) if len(raws) >= 16 else None
+        cols = (_fast.extract(raws, _SPEC[style], whole=True, uid_prefix=uid_prefix(self.name))
+                if len(raws) >= _TOP_NATIVE_MIN else None)  # fmt: skip
         if cols is not None:
             key, types = _KEY[style], _TEXT_TYPES[style]
             got = {f: Distinct.from_column(cols.strings[key[f]], types[f], key[f]) for f in _TEXTS}
