@@ -295,7 +295,6 @@ class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
     types: list[str] | None = None
     severity: _Severity | None = None
     confidence: int | None = None
-    remediation: _Remediation | None = None
     resources: list[_Details] | None = None
     compliance: _Compliance | None = None
     #: (typed by the walk, :data:`_VULN_PATHS`; msgspec only finds where it ends)
@@ -324,6 +323,7 @@ class _Finding(_Rest):
     workflow_state: str | None = None
     record_state: str | None = None
     product_fields: _Fields | None = None
+    remediation: _Remediation | None = None
     resources: list[_Resource] | None = None  # type: ignore[assignment]
     vulnerabilities: list[_Vuln] | None = None  # type: ignore[assignment]
 
@@ -336,7 +336,9 @@ _STRS = {"Id": "id", "ProductArn": "product_arn", "ProductName": "product_name",
          "RecordState": "record_state", "WorkflowState": "workflow_state"}  # fmt: skip
 #: nested string fields read as columns: path -> attributes
 _NESTED = {"Workflow.Status": ("workflow", "status"), "Severity.Label": ("severity", "label"),
-           "FindingProviderFields.Severity.Label": ("finding_provider_fields", "severity", "label")}  # fmt: skip
+           "FindingProviderFields.Severity.Label": ("finding_provider_fields", "severity", "label"),
+           "Remediation.Recommendation.Text": ("remediation", "recommendation", "text"),
+           "Remediation.Recommendation.Url": ("remediation", "recommendation", "url")}  # fmt: skip
 #: the ``ProductFields`` keys read as columns (a map of strings; another value: msgspec's path, which
 #: reads it as none): path -> attribute of :class:`_Fields`
 _PRODUCT_FIELDS = {f"ProductFields.{f.encode_name}": f.name for f in msgspec.structs.fields(_Fields)}
@@ -374,7 +376,6 @@ _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _NO_SEV = _Severity()
 _NO_PROVIDER = _Provider()
 _NO_COMPLIANCE = _Compliance()
-_NO_REC = _Recommendation()
 _NO_RES = _Details()
 _NO_VENDOR = _Vendor()
 _NO_FIELDS = _Fields()
@@ -651,30 +652,30 @@ class Asff(RecordFormat):
             start += n
             cols = self._common(cls, part)
             if kind == 0:
-                got = self._vulns(sub, subv, listed[:n], c, part["finding_info.desc"], walk=walk)
+                got = self._vulns(sub, subv, listed[:n], c, part, walk=walk)
                 if got is None:
                     return None
                 cols.update(got)
             else:
-                cols["remediation"] = _remediation(sub)
+                cols["remediation"] = _remediation(part)
                 cols.update(_compliance(sub, part) if kind == 1 else {**_evidences(sub), **_malware(sub)})
             out.append(to_batch(cls, cols))
         return out
 
     @staticmethod
-    def _vulns(fs: list[_Rest], trivy: list[list[_Vuln] | None], listed: list[bool], c: dict[str, Any], descs: pa.Array,
-               *, walk: bool) -> dict[str, pa.Array] | None:  # fmt: skip
+    def _vulns(fs: list[_Rest], trivy: list[list[_Vuln] | None], listed: list[bool], c: dict[str, Any],
+               part: dict[str, pa.Array], *, walk: bool) -> dict[str, pa.Array] | None:  # fmt: skip
         """``vulnerabilities[]`` of the vulnerability findings (the first of ``c``'s rows): the walk's columns,
         else (a Trivy template's finding among them, or msgspec's path) from typed vulnerabilities (None: one
         the walk read that msgspec does not type)."""
         if walk and not any(trivy):
-            return _walked_vulnerabilities(fs, c, descs)
+            return _walked_vulnerabilities(fs, c, part)
         try:
             vulns = [(_VULNS.decode(f.vulnerabilities) if walk else cast(_Finding, f).vulnerabilities or []) if x else t or []
                      for f, t, x in zip(fs, trivy, listed, strict=True)]  # fmt: skip
         except msgspec.DecodeError:
             return None
-        return _vulnerabilities(fs, vulns, descs)
+        return _vulnerabilities(fs, vulns, part)
 
     def _common(self, cls: str, part: dict[str, pa.Array]) -> dict[str, pa.Array]:
         """The columns every class takes from a finding: the class's own (base columns, status captions)
@@ -689,6 +690,7 @@ class Asff(RecordFormat):
 
 #: the keys of :func:`_shared`'s columns that are not OCSF columns (a leading space: no OCSF name has one)
 _UIDS, _TIME, _RAW, _ACTIVITY, _SEVERITY = " uids", " time", " raw_data", " activity_id", " severity_id"
+_REC_TEXT, _REC_URL = " Remediation.Recommendation.Text", " Remediation.Recommendation.Url"
 _STANDARDS, _GUIDE, _CONTROL, _RULE, _GENERATOR = (" ProductFields.StandardsArn", " ProductFields.StandardsGuideArn",
                                                    " ProductFields.ControlId", " ProductFields.RuleId", " GeneratorId")  # fmt: skip
 
@@ -723,6 +725,8 @@ def _shared(fs: list[_Rest], c: dict[str, pa.Array]) -> dict[str, pa.Array]:
         _CONTROL: c[f"{pf}ControlId"],
         _RULE: c[f"{pf}RuleId"],
         _GENERATOR: gen,
+        _REC_TEXT: c["Remediation.Recommendation.Text"],
+        _REC_URL: c["Remediation.Recommendation.Url"],
         "metadata.product.name": pname,
         "metadata.product.vendor_name": pvendor,
         "metadata.product.uid": parn,
@@ -848,10 +852,15 @@ def _items(raw: bytes) -> list[bytes] | None:
     return None if got is None else [bytes(r) for r in got]
 
 
-def _remediation(fs: list[_Rest]) -> pa.Array:
-    recs = [(f.remediation.recommendation if f.remediation else None) or _NO_REC for f in fs]
-    text = strs([r.text for r in recs])
-    return only_where(nest({"desc": text, "references": str_lists([[r.url] if r.url else None for r in recs])}), text)
+def _remediation(part: dict[str, pa.Array]) -> pa.Array:
+    """``remediation`` of the findings of ``part`` (:func:`_shared`'s): the recommendation's text and URL."""
+    text = part[_REC_TEXT]
+    return only_where(nest({"desc": text, "references": _urls(part[_REC_URL].to_pylist())}), text)
+
+
+def _urls(urls: list[str | None]) -> pa.Array:
+    """Each URL as a list of one (none where absent or empty)."""
+    return str_lists([[u] if u else None for u in urls])
 
 
 def _compliance(fs: list[_Rest], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
@@ -978,7 +987,7 @@ def evidence_columns(ev: list[_Evidence]) -> dict[str, pa.Array]:
     return {"evidences": singleton_list(evid, valid)}
 
 
-def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], descs: pa.Array) -> dict[str, pa.Array]:
+def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], part: dict[str, pa.Array]) -> dict[str, pa.Array]:
     """``vulnerabilities[]``: one entry per ASFF vulnerability of each finding, from typed vulnerabilities
     (msgspec's path, Trivy's template)."""
     flat = [v for vs in vulns for v in vs]
@@ -986,7 +995,7 @@ def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], descs: pa.Array)
     cs = [c for x in scored for c in x]
     pk = [p for v in flat for p in v.vulnerable_packages or ()]
     vendors = [v.vendor or _NO_VENDOR for v in flat]
-    return _vuln_entries(fs, [len(vs) for vs in vulns], descs, {
+    return _vuln_entries(fs, [len(vs) for vs in vulns], part, {
         "ids": [v.id for v in flat],
         "title": strs([v.title for v in flat]),
         "epss": [v.epss_score for v in flat],
@@ -1017,7 +1026,7 @@ def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], descs: pa.Array)
     })  # fmt: skip
 
 
-def _walked_vulnerabilities(fs: list[_Rest], c: dict[str, pa.Array], descs: pa.Array) -> dict[str, pa.Array] | None:
+def _walked_vulnerabilities(fs: list[_Rest], c: dict[str, Any], part: dict[str, pa.Array]) -> dict[str, pa.Array] | None:
     """:func:`_vulnerabilities` of the findings the walk read (the first ``len(fs)`` of ``c``'s rows, which
     hold every ``Vulnerabilities[]`` entry of them): no msgspec object a vulnerability, package or score
     (making and freeing them took ~3.5 us an Inspector finding), the walk's columns taken as they are.
@@ -1032,13 +1041,14 @@ def _walked_vulnerabilities(fs: list[_Rest], c: dict[str, pa.Array], descs: pa.A
     scores = _floats(c[f"{_VC}.BaseScore"].slice(0, int(coff[-1])).to_pylist())
     if epss is None or scores is None:
         return None
-    scored = np.fromiter((x is not None for x in scores), np.bool_, len(scores))
+    scored = np.array([x is not None for x in scores], np.bool_)
     kept = np.concatenate(([0], np.cumsum(scored, dtype=np.int64)))
     at = pa.array(np.flatnonzero(scored).astype(np.int32))
     poff = c[_VP][: nv + 1]
     np_ = int(poff[-1])
     pcut = lambda k: c[f"{_VP}.{k}"].slice(0, np_)  # noqa: E731
-    return _vuln_entries(fs, counts, descs, {
+    scored_all = bool(scored.all())
+    return _vuln_entries(fs, counts, part, {
         "ids": cut(f"{_V}.Id").to_pylist(),
         "title": cut(f"{_V}.Title"),
         "epss": epss,
@@ -1050,10 +1060,10 @@ def _walked_vulnerabilities(fs: list[_Rest], c: dict[str, pa.Array], descs: pa.A
         "fix": cut(f"{_V}.FixAvailable").to_pylist(),
         "exploit": cut(f"{_V}.ExploitAvailable").to_pylist(),
         "cvss": (kept[coff[1:]] - kept[coff[:-1]], {
-            "version": c[f"{_VC}.Version"].take(at),
-            "base_score": pa.array([x for x in scores if x is not None], pa.float64()),
-            "vector_string": c[f"{_VC}.BaseVector"].take(at),
-            "vendor_name": c[f"{_VC}.Source"].take(at),
+            "version": c[f"{_VC}.Version"].slice(0, len(scores)) if scored_all else c[f"{_VC}.Version"].take(at),
+            "base_score": pa.array(scores if scored_all else [x for x in scores if x is not None], pa.float64()),
+            "vector_string": c[f"{_VC}.BaseVector"].slice(0, len(scores)) if scored_all else c[f"{_VC}.BaseVector"].take(at),
+            "vendor_name": c[f"{_VC}.Source"].slice(0, len(scores)) if scored_all else c[f"{_VC}.Source"].take(at),
         }),
         "packages": (np.diff(poff), {
             "name": pcut("Name"),
@@ -1071,19 +1081,17 @@ def _walked_vulnerabilities(fs: list[_Rest], c: dict[str, pa.Array], descs: pa.A
 
 def _floats(texts: list[str | None]) -> list[float | None] | None:
     """JSON number texts (the walk's raw ones: ``null`` or absent is None) as msgspec's ``float`` reads them;
-    None where one is not a plain number (a string, ``true``, an object ...: msgspec refuses it)."""
-    out: list[float | None] = []
-    for t in texts:
-        if t is None or t == "null":
-            out.append(None)
-        elif _NUMBER(t) is not None and abs(x := float(t)) < 1e308:
-            out.append(x)
-        else:
-            return None
-    return out
+    None where one is not a number (a string, ``true``, an object ...: msgspec refuses it), or one past a
+    float's range. (Of the texts of JSON values, ``float`` reads the numbers alone: the others are quoted,
+    ``true``, ``false``, objects or arrays; JSON has no ``nan``, ``inf`` or ``1_0``.)"""
+    try:
+        out = [None if t is None or t == "null" else float(t) for t in texts]
+    except ValueError:
+        return None
+    return None if _INF in out or -_INF in out else out
 
 
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?", re.ASCII).fullmatch
+_INF = float("inf")
 
 
 def _pylists(offsets: np.ndarray, values: pa.Array) -> list[list[str]]:
@@ -1092,16 +1100,18 @@ def _pylists(offsets: np.ndarray, values: pa.Array) -> list[list[str]]:
     return [vs[a:b] for a, b in itertools.pairwise(offsets.tolist())]
 
 
-def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, descs: pa.Array,
+def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, part: dict[str, pa.Array],
                   v: dict[str, Any]) -> dict[str, pa.Array]:  # fmt: skip
     """``vulnerabilities[]`` from each finding's vulnerabilities' values (``counts`` a finding; ``v``: per
-    vulnerability, the fields as :func:`_vulnerabilities` or :func:`_walked_vulnerabilities` gives them)."""
+    vulnerability, the fields as :func:`_vulnerabilities` or :func:`_walked_vulnerabilities` gives them;
+    ``part``: the findings' :func:`_shared` columns: descriptions and recommendations)."""
     owner = np.repeat(np.arange(len(fs), dtype=np.int32), counts)
     named = [(i, i is not None and _CVE.match(i) is not None) for i in v["ids"]]  # (id, is a CVE's)
     ids = strs(v["ids"])
     cve = strs([i if c else None for i, c in named])
     adv = strs([None if c else i or None for i, c in named])
-    desc = descs.take(pa.array(owner))
+    at = pa.array(owner)
+    desc = part["finding_info.desc"].take(at)
     cvss = struct_lists(*v["cvss"])
     epss = strs([None if x is None else str(x) for x in v["epss"]])
     plens, pk = v["packages"]
@@ -1112,9 +1122,7 @@ def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, descs: pa
         "fixed_in_version": or_null(pk["fixed_in_version"]),
         "remediation": only_where(nest({"desc": fix_text}), fix_text),
     })  # fmt: skip
-    own = [(f.remediation.recommendation if f.remediation else None) or _NO_REC for f in fs]
-    recs = [own[i] for i in owner.tolist()]
-    fix = strs([r.text for r in recs])
+    fix = part[_REC_TEXT].take(at)
     entry = nest({
         "title": pc.coalesce(v["title"], ids),
         "desc": desc,
@@ -1124,8 +1132,7 @@ def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, descs: pa
         "related_vulnerabilities": str_lists(v["related"]),
         "is_fix_available": pa.array([_yes(x) for x in v["fix"]], pa.bool_()),
         "is_exploit_available": pa.array([_yes(x) for x in v["exploit"]], pa.bool_()),
-        "remediation": only_where(nest({"desc": fix, "references": str_lists([[r.url] if r.url else None for r in recs])}),
-                                  fix),  # fmt: skip
+        "remediation": only_where(nest({"desc": fix, "references": _urls(part[_REC_URL].take(at).to_pylist())}), fix),
         "cve": only_where(nest({"uid": cve, "title": cve, "desc": desc, "cvss": cvss,
                                 "epss": only_where(nest({"score": epss}), epss)}), cve),  # fmt: skip
         "advisory": only_where(nest({"uid": adv, "title": adv, "desc": desc}), adv),
