@@ -292,14 +292,11 @@ class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
     created_at: str | None = None
     updated_at: str | None = None
     aws_account_id: str | int | None = None
-    types: list[str] | None = None
-    severity: _Severity | None = None
     confidence: int | None = None
     resources: list[_Details] | None = None
     compliance: _Compliance | None = None
     #: (typed by the walk, :data:`_VULN_PATHS`; msgspec only finds where it ends)
     vulnerabilities: msgspec.Raw = msgspec.Raw(b"")
-    finding_provider_fields: _Provider | None = None
     action: _Action | None = None
     network: _Network | None = None
     malware: list[_Malware] | None = None
@@ -324,6 +321,9 @@ class _Finding(_Rest):
     record_state: str | None = None
     product_fields: _Fields | None = None
     remediation: _Remediation | None = None
+    types: list[str] | None = None
+    severity: _Severity | None = None
+    finding_provider_fields: _Provider | None = None
     resources: list[_Resource] | None = None  # type: ignore[assignment]
     vulnerabilities: list[_Vuln] | None = None  # type: ignore[assignment]
 
@@ -386,6 +386,13 @@ _TAGS = msgspec.json.Decoder(dict[str, Any] | None)
 _REST = msgspec.json.Decoder(_Rest)
 _FINDING = msgspec.json.Decoder(_Finding)
 _VULNS = msgspec.json.Decoder(list[_Vuln])
+#: lists of strings the walk reads: ``Types``, else the finding provider's
+_LISTS = ("Types", "FindingProviderFields.Types")
+#: the severity numbers the walk reads as raw JSON (numbers, :func:`_floats`): the finding's, and its provider's
+#: (msgspec's path types it: the walk checks it is a number)
+_NORMALIZED = ("Severity.Normalized", "FindingProviderFields.Severity.Normalized")
+#: the keys of the walk's (or the typed findings') per-finding Python values: types (a list), Severity.Normalized
+_TYPES, _NORMAL = " types", " normalized"
 #: the ``Vulnerabilities[]`` paths the walk reads (its lists' offsets, each entry's fields: :func:`_walked_vulnerabilities`)
 _V, _VP, _VC = "Vulnerabilities[]", "Vulnerabilities[].VulnerablePackages[]", "Vulnerabilities[].Cvss[]"
 _VR, _VRV = "Vulnerabilities[].ReferenceUrls[]", "Vulnerabilities[].RelatedVulnerabilities[]"
@@ -402,17 +409,18 @@ _VULN_PATHS = (
 _SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in (*_STRS, *_NESTED, *_PRODUCT_FIELDS)), ("Resources[]", _fast.LIST),
      *((f"Resources[].{k}", _fast.STR) for k in _RES_STRS), ("Resources[].Tags", _fast.RAW),
-     ("Resources[].Details", _fast.RAW), *_VULN_PATHS),
+     ("Resources[].Details", _fast.RAW), *_VULN_PATHS, *((f"{k}[]", _fast.LIST) for k in _LISTS),
+     *((f"{k}[].@", _fast.STR) for k in _LISTS), *((k, _fast.RAW) for k in _NORMALIZED)),
     (), tuple(sorted(_MAPPED)), ("ProductFields",),
 )  # fmt: skip
 
 
-def _severity_ids(fs: list[_Rest], c: dict[str, pa.Array]) -> pa.Array:
+def _severity_ids(c: dict[str, Any]) -> pa.Array:
     """severity_id of the severity word: Label, else the finding provider's, else Normalized's band."""
     label = either(c["Severity.Label"], c["FindingProviderFields.Severity.Label"])
     bands = [] if pc.all(nonempty(label)).as_py() else label.to_pylist()
     for i, word in enumerate(bands):
-        n = None if word else (fs[i].severity or _NO_SEV).normalized
+        n = None if word else c[_NORMAL][i]
         if n is not None:
             bands[i] = "informational" if n <= 0 else "low" if n < 40 else "medium" if n < 70 else "high" if n < 90 else "critical"
     return severity_ids(strs(bands) if bands else label)
@@ -695,7 +703,7 @@ _STANDARDS, _GUIDE, _CONTROL, _RULE, _GENERATOR = (" ProductFields.StandardsArn"
                                                    " ProductFields.ControlId", " ProductFields.RuleId", " GeneratorId")  # fmt: skip
 
 
-def _shared(fs: list[_Rest], c: dict[str, pa.Array]) -> dict[str, pa.Array]:
+def _shared(fs: list[_Rest], c: dict[str, Any]) -> dict[str, pa.Array]:
     """The columns every class takes from a finding (but its base columns and status captions, which
     :meth:`Asff._common` makes a class), for all findings at once, and the values those and the classes'
     own columns are made from (keys with a leading space)."""
@@ -712,14 +720,13 @@ def _shared(fs: list[_Rest], c: dict[str, pa.Array]) -> dict[str, pa.Array]:
     account = strs([None if f.aws_account_id is None else str(f.aws_account_id) for f in fs])
     title = c["Title"]
     gen = c["GeneratorId"]
-    provider = [f.finding_provider_fields or _NO_PROVIDER for f in fs]
     pf = "ProductFields."
     return {
         _UIDS: c["uids"],
         _TIME: pc.coalesce(updated, created),
         _RAW: c["raw_data"],
         _ACTIVITY: _activity(created, updated, state),
-        _SEVERITY: _severity_ids(fs, c),
+        _SEVERITY: _severity_ids(c),
         _STANDARDS: c[f"{pf}StandardsArn"],
         _GUIDE: c[f"{pf}StandardsGuideArn"],
         _CONTROL: c[f"{pf}ControlId"],
@@ -739,7 +746,7 @@ def _shared(fs: list[_Rest], c: dict[str, pa.Array]) -> dict[str, pa.Array]:
         "finding_info.uid": c["Id"],
         "finding_info.title": title,
         "finding_info.desc": c["Description"],
-        "finding_info.types": str_lists([f.types or p.types for f, p in zip(fs, provider, strict=True)]),
+        "finding_info.types": str_lists(c[_TYPES]),
         "finding_info.src_url": c["SourceUrl"],
         "finding_info.created_time": created,
         "finding_info.modified_time": updated,
@@ -760,7 +767,7 @@ def _shared(fs: list[_Rest], c: dict[str, pa.Array]) -> dict[str, pa.Array]:
     }  # fmt: skip
 
 
-def _walked(raws: list[bytes], kind: str, shape: str | None) -> dict[str, pa.Array] | None:
+def _walked(raws: list[bytes], kind: str, shape: str | None) -> dict[str, Any] | None:
     """The findings' columns in one native walk (:data:`_STRS`, ``Workflow.Status``, ``resources`` and
     the first resource's region and partition, ``unmapped``, ``raw_data``, ``uids``), or None where it
     does not decide (no extension, an irregular finding, a resource's ``Tags`` that is not an object)."""
@@ -784,6 +791,12 @@ def _walked(raws: list[bytes], kind: str, shape: str | None) -> dict[str, pa.Arr
     cols["uids"] = event_uids(kind, raws) if got.uids is None else got.uids
     cols.update({k: got.lists[k][0] for k in _VULN_LISTS})
     cols.update({p: s[p] for p, mode in _VULN_PATHS if mode != _fast.LIST})
+    normal, provided = (_floats(s[k].to_pylist()) for k in _NORMALIZED)
+    if normal is None or provided is None:  # (msgspec's path dead-letters the finding with its reason)
+        return None
+    cols[_NORMAL] = normal
+    types, given = (_pylists(got.lists[f"{k}[]"][0], s[f"{k}[].@"]) for k in _LISTS)
+    cols[_TYPES] = [t or g for t, g in zip(types, given, strict=True)]
     return cols
 
 
@@ -800,6 +813,8 @@ def _typed_columns(fs: list[_Finding], raws: list[bytes], unmapped: pa.Array, ki
     cols["unmapped"] = unmapped
     cols["raw_data"] = raw_data(raws)
     cols["uids"] = event_uids(kind, raws)
+    cols[_TYPES] = [f.types or (f.finding_provider_fields or _NO_PROVIDER).types for f in fs]
+    cols[_NORMAL] = [(f.severity or _NO_SEV).normalized for f in fs]
     return cols
 
 
@@ -1097,7 +1112,7 @@ _INF = float("inf")
 def _pylists(offsets: np.ndarray, values: pa.Array) -> list[list[str]]:
     """Each row's strings of a walked list of strings (an absent or null list: no strings)."""
     vs = values.slice(0, int(offsets[-1])).to_pylist()
-    return [vs[a:b] for a, b in itertools.pairwise(offsets.tolist())]
+    return [vs[a:b] for a, b in itertools.pairwise(offsets.tolist())] if vs else [[]] * (len(offsets) - 1)
 
 
 def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, part: dict[str, pa.Array],
