@@ -294,7 +294,8 @@ class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
     aws_account_id: str | int | None = None
     confidence: int | None = None
     resources: list[_Details] | None = None
-    compliance: _Compliance | None = None
+    #: (typed by the walk, :data:`_COMPLIANCE_PATHS`; msgspec only finds where it ends)
+    compliance: msgspec.Raw = msgspec.Raw(b"")
     #: (typed by the walk, :data:`_VULN_PATHS`; msgspec only finds where it ends)
     vulnerabilities: msgspec.Raw = msgspec.Raw(b"")
     action: _Action | None = None
@@ -320,6 +321,7 @@ class _Finding(_Rest):
     workflow_state: str | None = None
     record_state: str | None = None
     product_fields: _Fields | None = None
+    compliance: _Compliance | None = None  # type: ignore[assignment]
     remediation: _Remediation | None = None
     types: list[str] | None = None
     severity: _Severity | None = None
@@ -386,6 +388,12 @@ _TAGS = msgspec.json.Decoder(dict[str, Any] | None)
 _REST = msgspec.json.Decoder(_Rest)
 _FINDING = msgspec.json.Decoder(_Finding)
 _VULNS = msgspec.json.Decoder(list[_Vuln])
+#: the ``Compliance`` paths the walk reads (:func:`_walked_compliance`)
+_CP, _CR, _CA, _CS = "Compliance.", "Compliance.RelatedRequirements[]", "Compliance.AssociatedStandards[]", \
+    "Compliance.StatusReasons[]"
+_COMPLIANCE_PATHS = ((f"{_CP}Status", _fast.STR), (f"{_CP}SecurityControlId", _fast.STR), (_CR, _fast.LIST),
+                     (f"{_CR}.@", _fast.STR), (_CA, _fast.LIST), (f"{_CA}.StandardsId", _fast.STR), (_CS, _fast.LIST),
+                     (f"{_CS}.ReasonCode", _fast.STR), (f"{_CS}.Description", _fast.STR))  # fmt: skip
 #: lists of strings the walk reads: ``Types``, else the finding provider's
 _LISTS = ("Types", "FindingProviderFields.Types")
 #: the severity numbers the walk reads as raw JSON (numbers, :func:`_floats`): the finding's, and its provider's
@@ -409,7 +417,7 @@ _VULN_PATHS = (
 _SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in (*_STRS, *_NESTED, *_PRODUCT_FIELDS)), ("Resources[]", _fast.LIST),
      *((f"Resources[].{k}", _fast.STR) for k in _RES_STRS), ("Resources[].Tags", _fast.RAW),
-     ("Resources[].Details", _fast.RAW), *_VULN_PATHS, *((f"{k}[]", _fast.LIST) for k in _LISTS),
+     ("Resources[].Details", _fast.RAW), *_VULN_PATHS, *_COMPLIANCE_PATHS, *((f"{k}[]", _fast.LIST) for k in _LISTS),
      *((f"{k}[].@", _fast.STR) for k in _LISTS), *((k, _fast.RAW) for k in _NORMALIZED)),
     (), tuple(sorted(_MAPPED)), ("ProductFields",),
 )  # fmt: skip
@@ -631,10 +639,10 @@ class Asff(RecordFormat):
         # (the walk's findings hold their vulnerabilities as raw JSON: a list of one or more is 3 bytes or more)
         listed = [len(v) > 2 and bytes(v) != b"null" for v in (f.vulnerabilities for f in fs)] if walk else \
             [bool(f.vulnerabilities) for f in fs]  # fmt: skip
-        vulns = [None if x or not f.resources or f.compliance is not None else _trivy_vuln(f)
-                 for f, x in zip(fs, listed, strict=True)]  # fmt: skip
-        kinds = [0 if x or v else 1 if f.compliance is not None else 2
-                 for f, x, v in zip(fs, listed, vulns, strict=True)]  # fmt: skip
+        complied = [len(r) > 0 and (len(r) != 4 or bytes(r) != b"null") for r in (f.compliance for f in fs)] if walk \
+            else [f.compliance is not None for f in fs]  # fmt: skip
+        vulns = [None if x or not f.resources or y else _trivy_vuln(f) for f, x, y in zip(fs, listed, complied, strict=True)]
+        kinds = [0 if x or v else 1 if y else 2 for x, v, y in zip(listed, vulns, complied, strict=True)]
         counts = [kinds.count(k) for k in range(3)]
         if any(a > b for a, b in itertools.pairwise(kinds)):
             order = sorted(range(len(kinds)), key=kinds.__getitem__)  # (stable: each class's findings in their order)
@@ -666,7 +674,8 @@ class Asff(RecordFormat):
                 cols.update(got)
             else:
                 cols["remediation"] = _remediation(part)
-                cols.update(_compliance(sub, part) if kind == 1 else {**_evidences(sub), **_malware(sub)})
+                reqs = _walked_compliance(c, start - n, n) if walk else _typed_compliance(sub)  # type: ignore[arg-type]
+                cols.update(_compliance(reqs, part) if kind == 1 else {**_evidences(sub), **_malware(sub)})
             out.append(to_batch(cls, cols))
         return out
 
@@ -789,8 +798,8 @@ def _walked(raws: list[bytes], kind: str, shape: str | None) -> dict[str, Any] |
     cols["unmapped"] = got.unmapped
     cols["raw_data"] = raw_data(raws) if got.raw is None else got.raw
     cols["uids"] = event_uids(kind, raws) if got.uids is None else got.uids
-    cols.update({k: got.lists[k][0] for k in _VULN_LISTS})
-    cols.update({p: s[p] for p, mode in _VULN_PATHS if mode != _fast.LIST})
+    cols.update({k: got.lists[k][0] for k in (*_VULN_LISTS, _CR, _CA, _CS)})
+    cols.update({p: s[p] for p, mode in (*_VULN_PATHS, *_COMPLIANCE_PATHS) if mode != _fast.LIST})
     normal, provided = (_floats(s[k].to_pylist()) for k in _NORMALIZED)
     if normal is None or provided is None:  # (msgspec's path dead-letters the finding with its reason)
         return None
@@ -878,26 +887,48 @@ def _urls(urls: list[str | None]) -> pa.Array:
     return str_lists([[u] if u else None for u in urls])
 
 
-def _compliance(fs: list[_Rest], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
-    """``compliance``: control, standards, requirements, status and reasons (``cols``: :func:`_shared`'s)."""
+#: a finding's compliance as :func:`_compliance` reads it: (status, control id, requirements, the standards'
+#: ids (None: no standard listed), the reasons' (code, description) (None: no reason listed))
+_Checks = tuple[list[str | None], list[str | None], list[list[str] | None], list[list[str | None] | None],
+                list[list[tuple[str | None, str | None]] | None]]  # fmt: skip
+
+
+def _typed_compliance(fs: list[_Finding]) -> _Checks:
+    """:data:`_Checks` of typed findings (msgspec's path)."""
     cs = [f.compliance or _NO_COMPLIANCE for f in fs]
-    words = [(c.status or "").upper() for c in cs]
+    return ([c.status for c in cs], [c.security_control_id for c in cs], [c.related_requirements for c in cs],
+            [[s.standards_id for s in c.associated_standards] if c.associated_standards else None for c in cs],
+            [[(r.reason_code, r.description) for r in c.status_reasons] if c.status_reasons else None for c in cs])  # fmt: skip
+
+
+def _walked_compliance(c: dict[str, Any], start: int, n: int) -> _Checks:
+    """:data:`_Checks` of the walk's rows ``start`` to ``start + n``."""
+    row = lambda k: c[f"{_CP}{k}"].slice(start, n).to_pylist()  # noqa: E731
+    at = lambda k: c[k][start : start + n + 1]  # noqa: E731
+    codes, descs = (_pylists(at(_CS), c[f"{_CS}.{k}"]) for k in ("ReasonCode", "Description"))
+    return (row("Status"), row("SecurityControlId"), cast(list[list[str] | None], _pylists(at(_CR), c[f"{_CR}.@"])),
+            [x or None for x in _pylists(at(_CA), c[f"{_CA}.StandardsId"])],
+            [list(zip(a, b, strict=True)) or None for a, b in zip(codes, descs, strict=True)])  # fmt: skip
+
+
+def _compliance(checks: _Checks, cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """``compliance``: control, standards, requirements, status and reasons (``cols``: :func:`_shared`'s)."""
+    status, ids, requirements, listed, reasons = checks
+    words = [(w or "").upper() for w in status]
     sid = pa.array([_COMPLIANCE.get(w, 0) for w in words], pa.int32())
     named = or_null(either(cols[_STANDARDS], cols[_GUIDE])).to_pylist()
-    standards = [[s.standards_id for s in c.associated_standards if s.standards_id] if c.associated_standards else
-                 [x] if (x := named[i]) else None for i, c in enumerate(cs)]  # fmt: skip
-    reasons = [[x for r in c.status_reasons if (x := r.description or r.reason_code)] if c.status_reasons else None
-               for c in cs]  # fmt: skip
-    control = either(either(strs([c.security_control_id for c in cs]), cols[_CONTROL]), cols[_RULE])
+    standards = [[x for x in got if x] if got else [x] if (x := named[i]) else None for i, got in enumerate(listed)]
+    control = either(either(strs(ids), cols[_CONTROL]), cols[_RULE])
     return {
         "compliance.control": either(control, cols[_GENERATOR]),
         "compliance.standards": str_lists(standards),
-        "compliance.requirements": str_lists([c.related_requirements for c in cs]),
+        "compliance.requirements": str_lists(requirements),
         "compliance.status_id": sid,
         "compliance.status": strs([_COMPLIANCE_CAPTION[_COMPLIANCE.get(w, 0)] for w in words]),
         "compliance.status_code": strs([w or None for w in words]),
-        "compliance.status_detail": strs([c.status_reasons[0].reason_code if c.status_reasons else None for c in cs]),
-        "compliance.status_details": str_lists(reasons),
+        "compliance.status_detail": strs([r[0][0] if r else None for r in reasons]),
+        "compliance.status_details": str_lists([[x for code, desc in r if (x := desc or code)] if r else None
+                                                for r in reasons]),  # fmt: skip
     }
 
 
@@ -1109,10 +1140,13 @@ def _floats(texts: list[str | None]) -> list[float | None] | None:
 _INF = float("inf")
 
 
-def _pylists(offsets: np.ndarray, values: pa.Array) -> list[list[str]]:
-    """Each row's strings of a walked list of strings (an absent or null list: no strings)."""
-    vs = values.slice(0, int(offsets[-1])).to_pylist()
-    return [vs[a:b] for a, b in itertools.pairwise(offsets.tolist())] if vs else [[]] * (len(offsets) - 1)
+def _pylists(offsets: np.ndarray, values: pa.Array) -> list[list[Any]]:
+    """Each row's values of a walked list (``offsets``: its rows', into ``values``; an absent or null list: none)."""
+    first = int(offsets[0])
+    vs = values.slice(first, int(offsets[-1]) - first).to_pylist()
+    if not vs:
+        return [[]] * (len(offsets) - 1)
+    return [vs[a - first : b - first] for a, b in itertools.pairwise(offsets.tolist())]
 
 
 def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, part: dict[str, pa.Array],
