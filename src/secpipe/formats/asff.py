@@ -297,7 +297,8 @@ class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
     updated_at: str | None = None
     aws_account_id: str | int | None = None
     confidence: int | None = None
-    resources: list[_Details] | None = None
+    #: (typed by the walk; its first ``Details`` decoded for a Trivy template's finding alone: :func:`_details`)
+    resources: msgspec.Raw = msgspec.Raw(b"")
     #: (typed by the walk, :data:`_COMPLIANCE_PATHS`; msgspec only finds where it ends)
     compliance: msgspec.Raw = msgspec.Raw(b"")
     #: (typed by the walk, :data:`_VULN_PATHS`; msgspec only finds where it ends)
@@ -382,7 +383,7 @@ _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _NO_SEV = _Severity()
 _NO_PROVIDER = _Provider()
 _NO_COMPLIANCE = _Compliance()
-_NO_RES = _Details()
+_RESOURCES = msgspec.json.Decoder(list[_Details] | None)
 _NO_VENDOR = _Vendor()
 _NO_FIELDS = _Fields()
 _OTHER = msgspec.json.Decoder(dict[str, Any])
@@ -466,10 +467,24 @@ def _products(c: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
     return pc.coalesce(name, product_of), pc.coalesce(company, company_of)
 
 
-def _trivy_vuln(f: _Rest) -> list[_Vuln] | None:
-    """The one vulnerability of Trivy's ASFF template, from its resource's ``Details.Other``."""
-    res = f.resources[0] if f.resources else _NO_RES
-    raw = bytes(res.details)
+def _details(f: _Rest, *, walk: bool) -> bytes:
+    """The first resource's ``Details`` (raw JSON) where it may be a Trivy template's (it holds ``"CVE ID"``),
+    else empty (a walked finding's resources are raw: a list msgspec does not type, the walk refuses too)."""
+    if not walk:
+        res = cast(_Finding, f).resources
+        return bytes(res[0].details) if res else b""
+    raw = bytes(f.resources)
+    if b'"CVE ID"' not in raw:
+        return b""
+    try:
+        res = _RESOURCES.decode(raw)
+    except msgspec.DecodeError:
+        return b""
+    return bytes(res[0].details) if res else b""
+
+
+def _trivy_vuln(raw: bytes) -> list[_Vuln] | None:
+    """The one vulnerability of Trivy's ASFF template, from its resource's ``Details`` (raw JSON: ``Other``)."""
     if b'"CVE ID"' not in raw:
         return None
     try:
@@ -645,7 +660,7 @@ class Asff(RecordFormat):
             [bool(f.vulnerabilities) for f in fs]  # fmt: skip
         complied = [len(r) > 0 and (len(r) != 4 or bytes(r) != b"null") for r in (f.compliance for f in fs)] if walk \
             else [f.compliance is not None for f in fs]  # fmt: skip
-        vulns = [None if x or not f.resources or y else _trivy_vuln(f) for f, x, y in zip(fs, listed, complied, strict=True)]
+        vulns = [None if x or y else _trivy_vuln(_details(f, walk=walk)) for f, x, y in zip(fs, listed, complied, strict=True)]
         kinds = [0 if x or v else 1 if y else 2 for x, v, y in zip(listed, vulns, complied, strict=True)]
         counts = [kinds.count(k) for k in range(3)]
         if any(a > b for a, b in itertools.pairwise(kinds)):
