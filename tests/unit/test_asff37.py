@@ -63,11 +63,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.parametrize("trivy", [False, True], ids=["no trivy", "with trivy"])
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_walked_fields_agree_with_msgspec(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_walked_fields_agree_with_msgspec(variant: str, trivy: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a Trivy template's finding among the vulnerability findings types them all by msgspec: without one,
+    # the walked vulnerabilities are the ones compared)
+    kinds = KINDS if trivy else KINDS[:3]
     findings = []
     for i in range(24):
-        f = copy.deepcopy(_finding(KINDS[i % len(KINDS)]))
+        f = copy.deepcopy(_finding(kinds[i % len(kinds)]))
         f["Id"] = f"{f['Id']}-{i}"
         if i % 3 == 0:
             f.update(copy.deepcopy(VARIANTS[variant]))
