@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from secpipe.formats import _fast, asff, get
+from secpipe.formats import _asff_vulns, _fast, asff, get
 from tests.unit.native_support import same_both_ways
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners30"
@@ -104,4 +104,4 @@ def test_walked_vulnerabilities_are_taken() -> None:
     cols = asff._walked(raws, "asff", None)
     assert cols is not None
     fs = [asff._REST.decode(r) for r in raws]
-    assert asff._walked_vulnerabilities(fs, cols, asff._shared(fs, cols)) is not None
+    assert _asff_vulns.walked_vulnerabilities(len(fs), cols, asff._shared(fs, cols)) is not None

@@ -71,7 +71,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
 from typing import Any, cast
 
 import msgspec
@@ -80,6 +79,20 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast
+from secpipe.formats._asff_vulns import (
+    REC_TEXT,
+    REC_URL,
+    VULN_LISTS,
+    VULN_PATHS,
+    _Cvss,
+    _Package,
+    _urls,
+    _Vuln,
+    floats,
+    pylists,
+    vulnerabilities,
+    walked_vulnerabilities,
+)
 from secpipe.formats._findings import (
     _TOP_NATIVE_MIN,
     S,
@@ -168,44 +181,6 @@ class _Compliance(msgspec.Struct, **_P):  # type: ignore[call-arg]
     related_requirements: list[str] | None = None
     associated_standards: list[_Standard] | None = None
     status_reasons: list[_Reason] | None = None
-
-
-class _Package(msgspec.Struct, **_P):  # type: ignore[call-arg]
-    name: str | None = None
-    version: str | None = None
-    epoch: str | None = None
-    release: str | None = None
-    architecture: str | None = None
-    package_manager: str | None = None
-    fixed_in_version: str | None = None
-    remediation: str | None = None
-    file_path: str | None = None
-
-
-class _Cvss(msgspec.Struct, **_P):  # type: ignore[call-arg]
-    version: str | None = None
-    base_score: float | None = None
-    base_vector: str | None = None
-    source: str | None = None
-
-
-class _Vendor(msgspec.Struct, **_P):  # type: ignore[call-arg]
-    name: str | None = None
-    url: str | None = None
-    vendor_severity: str | None = None
-
-
-class _Vuln(msgspec.Struct, **_P):  # type: ignore[call-arg]
-    id: str | None = None
-    vulnerable_packages: list[_Package] | None = None
-    cvss: list[_Cvss] | None = None
-    vendor: _Vendor | None = None
-    reference_urls: list[str] | None = None
-    related_vulnerabilities: list[str] | None = None
-    fix_available: str | None = None
-    exploit_available: str | None = None
-    epss_score: float | None = None
-    title: str | None = None  # (Trivy's template: "CVE Title")
 
 
 class _Fields(msgspec.Struct, gc=False):
@@ -301,7 +276,7 @@ class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
     resources: msgspec.Raw = msgspec.Raw(b"")
     #: (typed by the walk, :data:`_COMPLIANCE_PATHS`; msgspec only finds where it ends)
     compliance: msgspec.Raw = msgspec.Raw(b"")
-    #: (typed by the walk, :data:`_VULN_PATHS`; msgspec only finds where it ends)
+    #: (typed by the walk, :data:`~secpipe.formats._asff_vulns.VULN_PATHS`; msgspec only finds where it ends)
     vulnerabilities: msgspec.Raw = msgspec.Raw(b"")
     action: _Action | None = None
     network: _Network | None = None
@@ -379,12 +354,10 @@ _COMPLIANCE = {"PASSED": 1, "WARNING": 2, "FAILED": 3, "NOT_AVAILABLE": 99}
 _COMPLIANCE_CAPTION = {0: "Unknown", 1: "Pass", 2: "Warning", 3: "Fail", 99: "Other"}
 #: a product ARN's ``product/<company>/<product>`` (RE2)
 _PRODUCT_ARN = r":product/(?P<company>[^/]+)/(?P<product>[^/]+)"
-_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _NO_SEV = _Severity()
 _NO_PROVIDER = _Provider()
 _NO_COMPLIANCE = _Compliance()
 _RESOURCES = msgspec.json.Decoder(list[_Details] | None)
-_NO_VENDOR = _Vendor()
 _NO_FIELDS = _Fields()
 _OTHER = msgspec.json.Decoder(dict[str, Any])
 _TAGS = msgspec.json.Decoder(dict[str, Any] | None)
@@ -406,23 +379,10 @@ _LISTS = ("Types", "FindingProviderFields.Types")
 _NORMALIZED = ("Severity.Normalized", "FindingProviderFields.Severity.Normalized")
 #: the keys of the walk's (or the typed findings') per-finding Python values: types (a list), Severity.Normalized
 _TYPES, _NORMAL = " types", " normalized"
-#: the ``Vulnerabilities[]`` paths the walk reads (its lists' offsets, each entry's fields: :func:`_walked_vulnerabilities`)
-_V, _VP, _VC = "Vulnerabilities[]", "Vulnerabilities[].VulnerablePackages[]", "Vulnerabilities[].Cvss[]"
-_VR, _VRV = "Vulnerabilities[].ReferenceUrls[]", "Vulnerabilities[].RelatedVulnerabilities[]"
-_VULN_LISTS = (_V, _VP, _VC, _VR, _VRV)
-_VULN_PATHS = (
-    (_V, _fast.LIST), *((f"{_V}.{k}", _fast.STR) for k in ("Id", "Title", "FixAvailable", "ExploitAvailable",
-                                                          "Vendor.Name", "Vendor.Url", "Vendor.VendorSeverity")),
-    (f"{_V}.EpssScore", _fast.RAW),
-    (_VP, _fast.LIST), *((f"{_VP}.{k}", _fast.STR) for k in ("Name", "Version", "Epoch", "Release", "Architecture",
-                                                            "PackageManager", "FixedInVersion", "FilePath", "Remediation")),
-    (_VC, _fast.LIST), *((f"{_VC}.{k}", _fast.STR) for k in ("Version", "BaseVector", "Source")), (f"{_VC}.BaseScore", _fast.RAW),
-    (_VR, _fast.LIST), (f"{_VR}.@", _fast.STR), (_VRV, _fast.LIST), (f"{_VRV}.@", _fast.STR),
-)  # fmt: skip
 _SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in (*_STRS, *_NESTED, *_PRODUCT_FIELDS)), ("Resources[]", _fast.LIST),
      *((f"Resources[].{k}", _fast.STR) for k in _RES_STRS), ("Resources[].Tags", _fast.RAW),
-     ("Resources[].Details", _fast.RAW), *_VULN_PATHS, *_COMPLIANCE_PATHS, *((f"{k}[]", _fast.LIST) for k in _LISTS),
+     ("Resources[].Details", _fast.RAW), *VULN_PATHS, *_COMPLIANCE_PATHS, *((f"{k}[]", _fast.LIST) for k in _LISTS),
      *((f"{k}[].@", _fast.STR) for k in _LISTS), *((k, _fast.RAW) for k in _NORMALIZED)),
     (), tuple(sorted(_MAPPED)), ("ProductFields",),
 )  # fmt: skip
@@ -514,14 +474,6 @@ def _number(v: Any) -> float | None:
     except ValueError:
         return None
     return got or None
-
-
-def _epoch(v: str | None) -> int | None:
-    return int(v) if v and v.isdigit() and len(v) < 10 else None
-
-
-def _yes(v: str | None) -> bool | None:
-    return None if v is None else v.upper() == "YES"
 
 
 class Asff(RecordFormat):
@@ -705,13 +657,13 @@ class Asff(RecordFormat):
         else (a Trivy template's finding among them, or msgspec's path) from typed vulnerabilities (None: one
         the walk read that msgspec does not type)."""
         if walk and not any(trivy):
-            return _walked_vulnerabilities(fs, c, part)
+            return walked_vulnerabilities(len(fs), c, part)
         try:
             vulns = [(_VULNS.decode(f.vulnerabilities) if walk else cast(_Finding, f).vulnerabilities or []) if x else t or []
                      for f, t, x in zip(fs, trivy, listed, strict=True)]  # fmt: skip
         except msgspec.DecodeError:
             return None
-        return _vulnerabilities(fs, vulns, part)
+        return vulnerabilities(vulns, part)
 
     def _common(self, cls: str, part: dict[str, pa.Array]) -> dict[str, pa.Array]:
         """The columns every class takes from a finding: the class's own (base columns, status captions)
@@ -726,7 +678,6 @@ class Asff(RecordFormat):
 
 #: the keys of :func:`_shared`'s columns that are not OCSF columns (a leading space: no OCSF name has one)
 _UIDS, _TIME, _RAW, _ACTIVITY, _SEVERITY = " uids", " time", " raw_data", " activity_id", " severity_id"
-_REC_TEXT, _REC_URL = " Remediation.Recommendation.Text", " Remediation.Recommendation.Url"
 _STANDARDS, _GUIDE, _CONTROL, _RULE, _GENERATOR = (" ProductFields.StandardsArn", " ProductFields.StandardsGuideArn",
                                                    " ProductFields.ControlId", " ProductFields.RuleId", " GeneratorId")  # fmt: skip
 
@@ -760,8 +711,8 @@ def _shared(fs: list[_Rest], c: dict[str, Any]) -> dict[str, pa.Array]:
         _CONTROL: c[f"{pf}ControlId"],
         _RULE: c[f"{pf}RuleId"],
         _GENERATOR: gen,
-        _REC_TEXT: c["Remediation.Recommendation.Text"],
-        _REC_URL: c["Remediation.Recommendation.Url"],
+        REC_TEXT: c["Remediation.Recommendation.Text"],
+        REC_URL: c["Remediation.Recommendation.Url"],
         "metadata.product.name": pname,
         "metadata.product.vendor_name": pvendor,
         "metadata.product.uid": parn,
@@ -817,13 +768,13 @@ def _walked(raws: list[bytes], kind: str, shape: str | None) -> dict[str, Any] |
     cols["unmapped"] = got.unmapped
     cols["raw_data"] = raw_data(raws) if got.raw is None else got.raw
     cols["uids"] = event_uids(kind, raws) if got.uids is None else got.uids
-    cols.update({k: got.lists[k][0] for k in (*_VULN_LISTS, _CR, _CA, _CS)})
-    cols.update({p: s[p] for p, mode in (*_VULN_PATHS, *_COMPLIANCE_PATHS) if mode != _fast.LIST})
-    normal, provided = (_floats(s[k].to_pylist()) for k in _NORMALIZED)
+    cols.update({k: got.lists[k][0] for k in (*VULN_LISTS, _CR, _CA, _CS)})
+    cols.update({p: s[p] for p, mode in (*VULN_PATHS, *_COMPLIANCE_PATHS) if mode != _fast.LIST})
+    normal, provided = (floats(s[k].to_pylist()) for k in _NORMALIZED)
     if normal is None or provided is None:  # (msgspec's path dead-letters the finding with its reason)
         return None
     cols[_NORMAL] = normal
-    types, given = (_pylists(got.lists[f"{k}[]"][0], s[f"{k}[].@"]) for k in _LISTS)
+    types, given = (pylists(got.lists[f"{k}[]"][0], s[f"{k}[].@"]) for k in _LISTS)
     cols[_TYPES] = [t or g for t, g in zip(types, given, strict=True)]
     return cols
 
@@ -897,13 +848,8 @@ def _items(raw: bytes) -> list[bytes] | None:
 
 def _remediation(part: dict[str, pa.Array]) -> pa.Array:
     """``remediation`` of the findings of ``part`` (:func:`_shared`'s): the recommendation's text and URL."""
-    text = part[_REC_TEXT]
-    return only_where(nest({"desc": text, "references": _urls(part[_REC_URL].to_pylist())}), text)
-
-
-def _urls(urls: list[str | None]) -> pa.Array:
-    """Each URL as a list of one (none where absent or empty)."""
-    return str_lists([[u] if u else None for u in urls])
+    text = part[REC_TEXT]
+    return only_where(nest({"desc": text, "references": _urls(part[REC_URL].to_pylist())}), text)
 
 
 #: a finding's compliance as :func:`_compliance` reads it: (status, control id, requirements, the standards'
@@ -924,9 +870,9 @@ def _walked_compliance(c: dict[str, Any], start: int, n: int) -> _Checks:
     """:data:`_Checks` of the walk's rows ``start`` to ``start + n``."""
     row = lambda k: c[f"{_CP}{k}"].slice(start, n).to_pylist()  # noqa: E731
     at = lambda k: c[k][start : start + n + 1]  # noqa: E731
-    codes, descs = (_pylists(at(_CS), c[f"{_CS}.{k}"]) for k in ("ReasonCode", "Description"))
-    return (row("Status"), row("SecurityControlId"), cast(list[list[str] | None], _pylists(at(_CR), c[f"{_CR}.@"])),
-            [x or None for x in _pylists(at(_CA), c[f"{_CA}.StandardsId"])],
+    codes, descs = (pylists(at(_CS), c[f"{_CS}.{k}"]) for k in ("ReasonCode", "Description"))
+    return (row("Status"), row("SecurityControlId"), cast(list[list[str] | None], pylists(at(_CR), c[f"{_CR}.@"])),
+            [x or None for x in pylists(at(_CA), c[f"{_CA}.StandardsId"])],
             [list(zip(a, b, strict=True)) or None for a, b in zip(codes, descs, strict=True)])  # fmt: skip
 
 
@@ -1050,163 +996,6 @@ def evidence_columns(ev: list[_Evidence]) -> dict[str, pa.Array]:
     valid = pc.or_(pc.or_(c[0].is_valid(), c[3].is_valid()), pc.or_(c[8].is_valid(), c[10].is_valid()))
     valid = pc.or_(valid, pc.or_(c[2].is_valid(), c[5].is_valid()))
     return {"evidences": singleton_list(evid, valid)}
-
-
-def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], part: dict[str, pa.Array]) -> dict[str, pa.Array]:
-    """``vulnerabilities[]``: one entry per ASFF vulnerability of each finding, from typed vulnerabilities
-    (msgspec's path, Trivy's template)."""
-    flat = [v for vs in vulns for v in vs]
-    scored = [[c for c in v.cvss or () if c.base_score is not None] for v in flat]
-    cs = [c for x in scored for c in x]
-    pk = [p for v in flat for p in v.vulnerable_packages or ()]
-    vendors = [v.vendor or _NO_VENDOR for v in flat]
-    return _vuln_entries(fs, [len(vs) for vs in vulns], part, {
-        "ids": [v.id for v in flat],
-        "title": strs([v.title for v in flat]),
-        "epss": [v.epss_score for v in flat],
-        "severity": strs([x.vendor_severity for x in vendors]),
-        "vendor_name": strs([x.name for x in vendors]),
-        "urls": [x.url for x in vendors],
-        "refs": [v.reference_urls for v in flat],
-        "related": [v.related_vulnerabilities for v in flat],
-        "fix": [v.fix_available for v in flat],
-        "exploit": [v.exploit_available for v in flat],
-        "cvss": ([len(x) for x in scored], {
-            "version": strs([c.version for c in cs]),
-            "base_score": pa.array([c.base_score for c in cs], pa.float64()),
-            "vector_string": strs([c.base_vector for c in cs]),
-            "vendor_name": strs([c.source for c in cs]),
-        }),
-        "packages": ([len(v.vulnerable_packages or ()) for v in flat], {
-            "name": strs([p.name for p in pk]),
-            "version": strs([p.version for p in pk]),
-            "epoch": [p.epoch for p in pk],
-            "release": strs([p.release for p in pk]),
-            "architecture": strs([p.architecture for p in pk]),
-            "package_manager": strs([p.package_manager for p in pk]),
-            "fixed_in_version": strs([p.fixed_in_version for p in pk]),
-            "path": strs([p.file_path for p in pk]),
-            "remediation": strs([p.remediation for p in pk]),
-        }),
-    })  # fmt: skip
-
-
-def _walked_vulnerabilities(fs: list[_Rest], c: dict[str, Any], part: dict[str, pa.Array]) -> dict[str, pa.Array] | None:
-    """:func:`_vulnerabilities` of the findings the walk read (the first ``len(fs)`` of ``c``'s rows, which
-    hold every ``Vulnerabilities[]`` entry of them): no msgspec object a vulnerability, package or score
-    (making and freeing them took ~3.5 us an Inspector finding), the walk's columns taken as they are.
-    None where a score is not a plain JSON number (msgspec's path decides those)."""
-    n = len(fs)
-    voff = c[_V]
-    counts = np.diff(voff[: n + 1])
-    nv = int(voff[n])
-    cut = lambda k: c[k].slice(0, nv) if len(c[k]) != nv else c[k]  # noqa: E731 (the entries of these rows)
-    epss = _floats(cut(f"{_V}.EpssScore").to_pylist())
-    coff = c[_VC][: nv + 1]
-    scores = _floats(c[f"{_VC}.BaseScore"].slice(0, int(coff[-1])).to_pylist())
-    if epss is None or scores is None:
-        return None
-    scored = np.array([x is not None for x in scores], np.bool_)
-    kept = np.concatenate(([0], np.cumsum(scored, dtype=np.int64)))
-    at = pa.array(np.flatnonzero(scored).astype(np.int32))
-    poff = c[_VP][: nv + 1]
-    np_ = int(poff[-1])
-    pcut = lambda k: c[f"{_VP}.{k}"].slice(0, np_)  # noqa: E731
-    scored_all = bool(scored.all())
-    return _vuln_entries(fs, counts, part, {
-        "ids": cut(f"{_V}.Id").to_pylist(),
-        "title": cut(f"{_V}.Title"),
-        "epss": epss,
-        "severity": cut(f"{_V}.Vendor.VendorSeverity"),
-        "vendor_name": cut(f"{_V}.Vendor.Name"),
-        "urls": cut(f"{_V}.Vendor.Url").to_pylist(),
-        "refs": _pylists(c[_VR][: nv + 1], c[f"{_VR}.@"]),
-        "related": _pylists(c[_VRV][: nv + 1], c[f"{_VRV}.@"]),
-        "fix": cut(f"{_V}.FixAvailable").to_pylist(),
-        "exploit": cut(f"{_V}.ExploitAvailable").to_pylist(),
-        "cvss": (kept[coff[1:]] - kept[coff[:-1]], {
-            "version": c[f"{_VC}.Version"].slice(0, len(scores)) if scored_all else c[f"{_VC}.Version"].take(at),
-            "base_score": pa.array(scores if scored_all else [x for x in scores if x is not None], pa.float64()),
-            "vector_string": c[f"{_VC}.BaseVector"].slice(0, len(scores)) if scored_all else c[f"{_VC}.BaseVector"].take(at),
-            "vendor_name": c[f"{_VC}.Source"].slice(0, len(scores)) if scored_all else c[f"{_VC}.Source"].take(at),
-        }),
-        "packages": (np.diff(poff), {
-            "name": pcut("Name"),
-            "version": pcut("Version"),
-            "epoch": pcut("Epoch").to_pylist(),
-            "release": pcut("Release"),
-            "architecture": pcut("Architecture"),
-            "package_manager": pcut("PackageManager"),
-            "fixed_in_version": pcut("FixedInVersion"),
-            "path": pcut("FilePath"),
-            "remediation": pcut("Remediation"),
-        }),
-    })  # fmt: skip
-
-
-def _floats(texts: list[str | None]) -> list[float | None] | None:
-    """JSON number texts (the walk's raw ones: ``null`` or absent is None) as msgspec's ``float`` reads them;
-    None where one is not a number (a string, ``true``, an object ...: msgspec refuses it), or one past a
-    float's range. (Of the texts of JSON values, ``float`` reads the numbers alone: the others are quoted,
-    ``true``, ``false``, objects or arrays; JSON has no ``nan``, ``inf`` or ``1_0``.)"""
-    try:
-        out = [None if t is None or t == "null" else float(t) for t in texts]
-    except ValueError:
-        return None
-    return None if _INF in out or -_INF in out else out
-
-
-_INF = float("inf")
-
-
-def _pylists(offsets: np.ndarray, values: pa.Array) -> list[list[Any]]:
-    """Each row's values of a walked list (``offsets``: its rows', into ``values``; an absent or null list: none)."""
-    first = int(offsets[0])
-    vs = values.slice(first, int(offsets[-1]) - first).to_pylist()
-    if not vs:
-        return [[]] * (len(offsets) - 1)
-    return [vs[a - first : b - first] for a, b in itertools.pairwise(offsets.tolist())]
-
-
-def _vuln_entries(fs: list[_Rest], counts: Sequence[int] | np.ndarray, part: dict[str, pa.Array],
-                  v: dict[str, Any]) -> dict[str, pa.Array]:  # fmt: skip
-    """``vulnerabilities[]`` from each finding's vulnerabilities' values (``counts`` a finding; ``v``: per
-    vulnerability, the fields as :func:`_vulnerabilities` or :func:`_walked_vulnerabilities` gives them;
-    ``part``: the findings' :func:`_shared` columns: descriptions and recommendations)."""
-    owner = np.repeat(np.arange(len(fs), dtype=np.int32), counts)
-    named = [(i, i is not None and _CVE.match(i) is not None) for i in v["ids"]]  # (id, is a CVE's)
-    ids = strs(v["ids"])
-    cve = strs([i if c else None for i, c in named])
-    adv = strs([None if c else i or None for i, c in named])
-    at = pa.array(owner)
-    desc = part["finding_info.desc"].take(at)
-    cvss = struct_lists(*v["cvss"])
-    epss = strs([None if x is None else str(x) for x in v["epss"]])
-    plens, pk = v["packages"]
-    fix_text = pk["remediation"]
-    packages = struct_lists(plens, {
-        **pk,
-        "epoch": pa.array([_epoch(x) for x in pk["epoch"]], pa.int32()),
-        "fixed_in_version": or_null(pk["fixed_in_version"]),
-        "remediation": only_where(nest({"desc": fix_text}), fix_text),
-    })  # fmt: skip
-    fix = part[_REC_TEXT].take(at)
-    entry = nest({
-        "title": pc.coalesce(v["title"], ids),
-        "desc": desc,
-        "severity": v["severity"],
-        "vendor_name": v["vendor_name"],
-        "references": str_lists([r or ([u] if u else None) for r, u in zip(v["refs"], v["urls"], strict=True)]),
-        "related_vulnerabilities": str_lists(v["related"]),
-        "is_fix_available": pa.array([_yes(x) for x in v["fix"]], pa.bool_()),
-        "is_exploit_available": pa.array([_yes(x) for x in v["exploit"]], pa.bool_()),
-        "remediation": only_where(nest({"desc": fix, "references": _urls(part[_REC_URL].take(at).to_pylist())}), fix),
-        "cve": only_where(nest({"uid": cve, "title": cve, "desc": desc, "cvss": cvss,
-                                "epss": only_where(nest({"score": epss}), epss)}), cve),  # fmt: skip
-        "advisory": only_where(nest({"uid": adv, "title": adv, "desc": desc}), adv),
-        "affected_packages": packages,
-    })  # fmt: skip
-    return {"vulnerabilities": struct_lists(counts, {k.name: entry.field(k.name) for k in entry.type})}
 
 
 #: how the split dead-letters a record that is not UTF-8 (base._utf8_only)
