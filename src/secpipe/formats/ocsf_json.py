@@ -80,6 +80,7 @@ from secpipe.formats.base import (
     Decoded,
     RecordFormat,
     Records,
+    _cast_ms,
     _parse_one,
     base_columns,
     event_uids,
@@ -708,7 +709,7 @@ def _times(arr: pa.Array, owner: str, is_class: bool, name: str) -> pa.Array:
     if kind == _TS and pa.types.is_list(t) and pa.types.is_integer(t.value_type):
         return pa.ListArray.from_arrays(_offsets(arr), _times(_values(arr), owner, is_class, name), mask=arr.is_null())
     if kind == _DT and pa.types.is_string(t):
-        return parse_times(arr)
+        return _datetimes(arr)
     if kind == _DT and pa.types.is_timestamp(t):  # (Arrow's reader took a zoned text for a time)
         return arr.cast(pa.timestamp("ms")).cast(pa.int64())
     if kind != _OBJ or not _has_times(obj):
@@ -720,6 +721,27 @@ def _times(arr: pa.Array, owner: str, is_class: bool, name: str) -> pa.Array:
                     for f, c in zip(t, arr.flatten(), strict=True)]  # fmt: skip
         return pa.StructArray.from_arrays(children, names=[f.name for f in t], mask=arr.is_null())
     return arr
+
+
+def _datetimes(arr: pa.Array) -> pa.Array:
+    """:func:`~secpipe.formats.base.parse_times` of a date-time column. One whose texts carry no zone
+    (Prowler's ``2024-12-30T15:00:00.000000``, UTC) is read by one cast: ``parse_times`` tries the zoned
+    cast first and then sorts the values by a regex (~1.2 ms a 1000 values, the cast ~40 us). The cast
+    refuses a zoned text, so it succeeds only where every text is naive, and then gives what
+    ``parse_times`` does (its naive cast of them, UTC); a refused column takes ``parse_times``."""
+    if arr.null_count < len(arr):
+        first = (arr if not arr.null_count else arr.drop_null())[0].as_py()
+        if not _ZONE_AT_END(first):
+            try:
+                return _cast_ms(arr, _NAIVE)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+    return parse_times(arr)
+
+
+#: a zone at a text's end, as ``parse_times`` finds one (a column starting with one takes it directly)
+_ZONE_AT_END = re.compile(r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)\Z", re.ASCII).search
+_NAIVE = pa.timestamp("ns")
 
 
 def _pruned(arr: pa.Array) -> pa.Array | None:
