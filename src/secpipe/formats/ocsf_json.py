@@ -64,7 +64,7 @@ import math
 import re
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import numpy as np
@@ -462,9 +462,16 @@ class OcsfJson(RecordFormat):
         enc = _STRUCT_ENC.encode
         cur: tuple[Any, int, _Group] | None = None  # (typed decoder, class_uid, group) of the last record
         cls, pre = _native(recs.raws)  # (the first record's class's records read at once natively)
+        whole = pre is not None and None not in pre  # every record read natively (a document of one class)
         if pre is not None:
             first = groups[cls] = _Group()
+            if whole:  # taken at once, not record by record below
+                first.raws, first.locs = list(recs.raws), list(recs.locs)
+                read = cast("list[tuple[bytes, bytes | None]]", pre)  # (no None in it)
+                first.lines, first.unmapped = [line for line, _own in read], [own for _line, own in read]
         for k, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
+            if whole:
+                break
             if pre is not None and (line := pre[k]) is not None:
                 first.raws.append(raw)
                 first.locs.append((src, off))
@@ -563,14 +570,16 @@ class OcsfJson(RecordFormat):
             got = meta.pop(k, None)
             if got is not None and got.null_count < n:
                 own = list(own)
-                key = _ENC.encode(k)
+                key, enc = _ENC.encode(k), _ENC.encode
+                head = b"{" + key + b":"  # (a row without its own unmapped: _with's first case, without the call)
                 for i, v in enumerate(got.to_pylist()):
                     if v is None:
                         continue
                     if i in aside:
                         aside[i][k] = v
                     else:
-                        own[i] = _with(own[i], key, _ENC.encode(v))
+                        text = own[i]
+                        own[i] = head + enc(v) + b"}" if text is None else _with(text, key, enc(v))
         cols.update({k: v for k, v in meta.items() if k not in _SKIP})
         cols.update({k: v for k, v in top.items() if k not in _DERIVED and k not in _SKIP})
         if aside:
