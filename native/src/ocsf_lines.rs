@@ -166,6 +166,17 @@ fn write_int(v: i64, out: &mut Vec<u8>) {
     let _ = write!(out, "{v}");
 }
 
+/// The integer ``v`` read from text ``t`` (`integer`'s), written as msgspec writes it: ``t`` itself
+/// when it already is that (no leading zero, not ``-0``: nearly every one), sparing the formatter.
+fn int_into(t: &[u8], v: i64, out: &mut Vec<u8>) {
+    let digits = t.strip_prefix(b"-").unwrap_or(t);
+    if digits.first() != Some(&b'0') || t == b"0" {
+        out.extend_from_slice(t);
+    } else {
+        write_int(v, out);
+    }
+}
+
 /// A scalar of ``kind`` at ``i`` written as the typed line holds it; index past it.
 fn scalar(kind: u8, b: &[u8], i: usize, out: &mut Vec<u8>, tmp: &mut Vec<u8>) -> R<usize> {
     match kind {
@@ -175,7 +186,7 @@ fn scalar(kind: u8, b: &[u8], i: usize, out: &mut Vec<u8>, tmp: &mut Vec<u8>) ->
             if kind == INT && i32::try_from(v).is_err() {
                 return Err(Irregular);
             }
-            write_int(v, out);
+            int_into(&b[i..end], v, out);
             Ok(end)
         }
         FLOAT => {
@@ -317,7 +328,7 @@ impl Walk<'_> {
             }
             _ => {
                 let (v, end) = integer(b, i)?; // (a float: msgspec's repr of it is not this walk's)
-                write_int(v, out);
+                int_into(&b[i..end], v, out);
                 Ok(end)
             }
         }
@@ -495,6 +506,24 @@ fn array_into(b: &[u8], i: usize, out: &mut Vec<u8>, mut item: impl FnMut(usize,
                 return Ok(end + 1);
             }
             _ => return Err(Irregular),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{int_into, integer};
+
+    #[test]
+    fn integers_written_as_msgspec_writes_them() {
+        for (text, want) in [("0", "0"), ("-0", "0"), ("7", "7"), ("-15", "-15"), ("012", "12"), ("-007", "-7"),
+                             ("9223372036854775807", "9223372036854775807"), ("-9223372036854775808", "-9223372036854775808")] {
+            let Ok((v, end)) = integer(text.as_bytes(), 0) else { panic!("{text}") };
+            assert_eq!(end, text.len());
+            let mut out = Vec::new();
+            int_into(text.as_bytes(), v, &mut out);
+            assert_eq!(out, want.as_bytes(), "{text}");
+            assert_eq!(want, v.to_string());
         }
     }
 }
