@@ -462,15 +462,15 @@ class OcsfJson(RecordFormat):
         enc = _STRUCT_ENC.encode
         cur: tuple[Any, int, _Group] | None = None  # (typed decoder, class_uid, group) of the last record
         cls, pre = _native(recs.raws)  # (the first record's class's records read at once natively)
-        whole = pre is not None and None not in pre  # every record read natively (a document of one class)
+        all_read = pre is not None and None not in pre  # every record read natively (a document of one class)
         if pre is not None:
             first = groups[cls] = _Group()
-            if whole:  # taken at once, not record by record below
+            if all_read:  # taken at once, not record by record below
                 first.raws, first.locs = list(recs.raws), list(recs.locs)
                 read = cast("list[tuple[bytes, bytes | None]]", pre)  # (no None in it)
                 first.lines, first.unmapped = [line for line, _own in read], [own for _line, own in read]
         for k, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
-            if whole:
+            if all_read:
                 break
             if pre is not None and (line := pre[k]) is not None:
                 first.raws.append(raw)
