@@ -612,6 +612,12 @@ pub(crate) struct HookScanner {
     layout: Vec<u32>,
     tkey: Vec<u8>,
     key_next: u32,
+    /// ``keep``: what the caller made of a record with a template id, by that id (and its main object's
+    /// spec value, whose time ``scan_kept`` reads); the last record's template id (none: no id, or irregular).
+    kept: HashMap<u64, (Py<PyAny>, Option<usize>)>,
+    last_tid: Option<u64>,
+    /// Set by ``scan_kept`` while it scans: ``head`` then makes no tuples for a record whose id was kept.
+    lean: bool,
 }
 
 /// Template ids are unique in the process (the caller's cache of rows by id is shared by the scanners of
@@ -723,6 +729,9 @@ impl HookScanner {
             layout: Vec::new(),
             tkey: Vec::new(),
             key_next: 0,
+            kept: HashMap::new(),
+            last_tid: None,
+            lean: false,
         })
     }
 
@@ -738,6 +747,7 @@ impl HookScanner {
         }
         self.tmpl = slots;
         self.tids.clear();
+        self.kept.clear();
         Ok(())
     }
 
@@ -908,6 +918,58 @@ impl HookScanner {
             }
         };
         Ok(Some((off, start, end, next, got)))
+    }
+
+    /// Keep ``info`` (any object: what the caller made of such a record) for template id ``tid`` of this
+    /// scanner, with ``slot``, the spec value of the record's main object (None: none), for ``scan_kept``.
+    /// At most as many as the template ids remembered (emptied with them).
+    #[pyo3(signature = (tid, info, slot = None))]
+    fn keep(&mut self, tid: u64, info: Py<PyAny>, slot: Option<usize>) -> PyResult<()> {
+        if slot.is_some_and(|k| k + 5 >= self.slots) { // (a main object and its five times)
+            return Err(PyValueError::new_err("main object slot past the spec's values"));
+        }
+        if self.kept.len() >= MAX_TIDS {
+            self.kept.clear();
+        }
+        self.kept.insert(tid, (info, slot));
+        Ok(())
+    }
+
+    /// Forget what ``keep`` kept.
+    fn forget(&mut self) {
+        self.kept.clear();
+    }
+
+    /// ``scan_line(doc, pos, head, defer=True, rest=False)``, but a line whose template id was kept
+    /// (``keep``) is answered (offset where the line starts, start and end of its trimmed text, where the
+    /// next line starts, the kept object, ``when`` of its main object or None without one), its
+    /// ``unmapped`` (``rest_into(sink, [])``) written into column ``sink`` when one is given: the caller
+    /// needs nothing else of it (no keys or values tuple made). Any other line: ``scan_line``'s answer.
+    #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (doc, pos, head, sink = None))]
+    fn scan_kept<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, pos: usize, head: usize, sink: Option<usize>)
+        -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.lean = true;
+        let got = self.scan_line(py, doc, pos, head, true, false);
+        self.lean = false;
+        let Some((off, start, end, next, got)) = got? else {
+            return Ok(None);
+        };
+        if got.is_some() {
+            if let Some((info, slot)) = self.last_tid.and_then(|t| self.kept.get(&t)) {
+                let (info, slot) = (info.clone_ref(py), *slot);
+                if let Some(s) = sink {
+                    self.rest_into(py, s, Vec::new())?;
+                }
+                let when = match slot {
+                    Some(k) => self.when(py, k)?,
+                    None => py.None().into_bound(py),
+                };
+                let n = |x: usize| x.into_pyobject(py).map(|v| v.into_any());
+                return Ok(Some(PyTuple::new(py, [n(off)?, n(start)?, n(end)?, n(next)?, info.into_bound(py), when])?));
+            }
+        }
+        Ok(Some((off, start, end, next, got).into_pyobject(py)?))
     }
 
     /// The SHA-256 digests (``prefix`` then the record) of the records given values by deferred
@@ -1088,6 +1150,7 @@ impl HookScanner {
         }
         if self.tids.len() >= MAX_TIDS {
             self.tids.clear();
+            self.kept.clear();
         }
         let t = NEXT_TID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.tids.insert(key.clone(), t);
@@ -1109,6 +1172,7 @@ impl HookScanner {
         }
         // the last record's values released (only the slots it set), the buffer walked into again
         self.has_last = false;
+        self.last_tid = None;
         let (mut slots, mut set) = (std::mem::take(&mut self.last), std::mem::take(&mut self.set));
         clear_slots(py, &mut slots, &mut set);
         let got = self.walk::<C>(py, doc, start, end, !defer, open, rest, &mut slots, &mut set);
@@ -1127,21 +1191,26 @@ impl HookScanner {
                 py.None().into_bound(py)
             }
         };
+        self.last_tid = if self.tmpl.is_empty() { None } else { self.template_id(py) };
         let tid = if self.tmpl.is_empty() {
             None
         } else {
-            Some(match self.template_id(py) {
+            Some(match self.last_tid {
                 Some(t) => t.into_pyobject(py)?.into_any(),
                 None => py.None().into_bound(py),
             })
         };
+        if self.lean && self.last_tid.is_some_and(|t| self.kept.contains_key(&t)) {
+            self.has_last = true; // (scan_kept answers with what was kept: no keys or values tuple made)
+            return Ok(Some(PyTuple::empty(py)));
+        }
         let head = head.min(self.last.len());
         let values = PyTuple::new(py, (0..head + usize::from(tid.is_some())).map(|k| match self.last.get(k) {
             Some(s) if k < head => s.as_ref().map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone()),
             _ => tid.clone().unwrap_or_else(|| py.None().into_bound(py)),
         }))?;
         self.has_last = true;
-        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest, values.into_any()])?))
+        Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest, values.into_any()])?))
     }
 
     /// Hash ``doc[start:end]`` with the pending record of the last deferred scan (both digests
@@ -1186,7 +1255,7 @@ impl HookScanner {
             }
             t
         };
-        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
+        Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
     }
 
     /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None (also when not ``rest``), digest
@@ -1196,10 +1265,11 @@ impl HookScanner {
     #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool, open: bool,
                                 rest: bool, slots: &mut Vec<Option<Py<PyAny>>>, set: &mut Vec<u32>)
-        -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)>> {
+        -> PyResult<Option<(Vec<Bound<'py, PyString>>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
             self.tids.clear(); // (their layouts name key numbers that start again)
+            self.kept.clear();
             self.key_next = 0;
         }
         self.stamp += 1;
@@ -1232,7 +1302,7 @@ impl HookScanner {
             Some(rest) => rest.into_any(),
             None => py.None().into_bound(py),
         };
-        Ok(Some((PyTuple::new(py, names)?, rest, digest)))
+        Ok(Some((names, rest, digest)))
     }
 
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries; the index just

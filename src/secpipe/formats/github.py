@@ -476,8 +476,33 @@ class GitHub(RecordFormat):
             if walked is not None:
                 todo = walked[1]
         raws, locs = recs.raws, recs.locs
+        # a generic payload whose template id the scanner kept (HookScanner.keep, by _from_scan) is answered with its
+        # row and time at once, its unmapped written into the api_activity column (scan_kept): no _from_scan
+        kept = getattr(scanner, "scan_kept", None) if line is not None and event_hint(source) is None else None
         for i in todo:
-            if line is not None:  # the next line of the one kept document (scan_line: its check too)
+            if kept is not None:
+                api = groups.get("api_activity")
+                got = kept(doc, pos, _HEAD, None if api is None else api[1])
+                if got is None:
+                    break
+                if len(got) == 6:  # (a kept template's answer; scan_line's has 5 items)
+                    off, start, end, pos, (slot, row, act), when = got
+                    raws.append(view[start:end])
+                    locs.append((source, off))
+                    scanned.append(i)
+                    if slot is not None and (when is None or when is False):
+                        when = _slot_time(scanner, slot, when)
+                    if api is None:  # (its column made now: nothing was written)
+                        api = groups["api_activity"] = ([], new_sink("api_activity"))
+                        into(api[1], _REST)
+                    api[0].append((i, row, when, act, 1))
+                    continue
+                off, start, end, pos, got = got
+                raws.append(raw := view[start:end])
+                locs.append((src := source, off))
+                if got is None and scanner.line_flags(doc, start, end) != _LINE_OK | _LINE_UTF8:
+                    raise _Unchecked
+            elif line is not None:  # the next line of the one kept document (scan_line: its check too)
                 got = line(doc, pos, _HEAD, True, False)
                 if got is None:
                     break
@@ -765,21 +790,34 @@ def _build_batch(cls: str, *, rows: list[dict[str, Any]], unmapped: pa.Array | N
         return c.build_batch(cls, rows=rows, unmapped=unmapped, **common)
     distinct = list(first.values())
     where = dict(zip(first, range(len(first)), strict=True))
-    take = operator.itemgetter(*map(where.__getitem__, ids))  # (rows > distinct >= 1: a tuple each call)
+    pos = list(map(where.__getitem__, ids))
+    take = operator.itemgetter(*pos)  # (rows > distinct >= 1: a tuple each call)
     layouts = dict.fromkeys(map(tuple, distinct))  # in order of first appearance, as over every row
-    columns: dict[str, Any]
-    if len(layouts) == 1:
-        columns = dict(zip(next(iter(layouts)), map(take, zip(*(r.values() for r in distinct), strict=True)), strict=True))
-    else:
-        keys: dict[str, None] = {}
-        for layout in layouts:
-            keys.update(dict.fromkeys(layout))
-        get = dict.get
-        columns = {k: take(list(map(get, distinct, itertools.repeat(k)))) if k != "unmapped" or unmapped is None else ()
-                   for k in keys}  # fmt: skip
-    if unmapped is not None and "unmapped" in columns:
-        columns["unmapped"] = unmapped
+    keys: dict[str, None] = {}
+    for layout in layouts:  # the keys in order of first appearance
+        keys.update(dict.fromkeys(layout))
+    get = dict.get
+    index: pa.Array | None = None
+    columns: dict[str, Any] = {}
+    for k in keys:
+        if k == "unmapped" and unmapped is not None:
+            columns[k] = unmapped
+            continue
+        vals = list(map(get, distinct, itertools.repeat(k)))
+        if k in _ROW_VALUES or all(v is None for v in vals):  # (an all-None column is left out all the same)
+            columns[k] = take(vals)
+            continue
+        # a leaf converted once a distinct value and taken for every row (Arrow's take: the same column as
+        # pa.array over every row's value gives, with no Python object visited again)
+        if index is None:
+            index = pa.array(pos, pa.int32())
+        columns[k] = pa.array(vals, c._type(cls, k)).take(index)
     return c.leaves_batch(cls, columns=columns, **common)
+
+
+#: the columns ``_build_batch`` gives ``leaves_batch`` as row values, not as an array: ``resources`` (converted
+#: once a distinct list there), ``unmapped`` made of the rows (none made natively: ``bytes_column``)
+_ROW_VALUES = frozenset({"resources", "unmapped"})
 
 
 def _raw_column(raws: list[Any]) -> pa.Array:
@@ -849,6 +887,16 @@ def _slot_time(scanner: Any, slot: int, when: Any) -> int | None:
 #: (template id of the scan, event hint) -> (spec index of the main object, row, activity) of a generically mapped
 #: payload (:func:`_from_scan`): the id stands for the key layout (so the route) and the values the row is made of
 _GENERIC: dict[tuple[int | None, str | None], tuple[int | None, dict[str, Any], int]] = {}
+
+def _keep(scanner: Any, tid: int, known: tuple[int | None, dict[str, Any], int]) -> None:
+    """Hand a generic template's (main object's slot, row, activity) to the scanner that gave its id
+    (``HookScanner.keep``): ``GitHub._map`` reads a kept document with ``scan_kept``, which answers a later
+    payload with that id with them and its time at once, its ``unmapped`` written into the batch's column
+    (no keys or values tuple, no :func:`_from_scan`). Ids are unique in the process and the rows never
+    change, so what a scanner keeps stays right when ``_GENERIC`` is emptied."""
+    if hasattr(scanner, "keep"):
+        scanner.keep(tid, known, known[0])
+
 
 #: (key layout, action, event hint) -> how such a payload is mapped (:func:`_route`)
 _ROUTES: dict[tuple[tuple[str, ...], str | None, str | None], tuple[frozenset[str] | None, str, int | None, bool]] = {}
@@ -926,7 +974,9 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
         if tid is not None:  # the same layout and template values next time: this row (same route: same event)
             if len(_GENERIC) >= _CACHE_MAX:
                 _GENERIC.clear()
-            _GENERIC[tid, hint] = (slot, row, act)
+            _GENERIC[tid, hint] = known = (slot, row, act)
+            if hint is None:
+                _keep(scanner, tid, known)
         return "api_activity", row, when, act, 1, _REST
     if event in _PR_EVENTS:  # the pull request's values alone, no typed view
         pr = m.pull_request_scanned(event, v, scanner.slots(*_PR_RANGE))
