@@ -1106,6 +1106,28 @@ impl HookScanner {
         Ok(Some((crate::buf(py, offsets)?, crate::buf(py, data)?, valid, nulls)))
     }
 
+    /// The ``metadata.uid`` column of SHA-256 ``digests`` (``_uids.uid_column``'s: the first 16 bytes of each in
+    /// lowercase hex, 32 characters), as ``gather`` gives a column's buffers (no nulls).
+    #[staticmethod]
+    fn uid_hex(py: Python<'_>, digests: Vec<Vec<u8>>) -> PyResult<Gathered> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        if digests.len() > (i32::MAX / 32) as usize {
+            return Err(PyValueError::new_err("too many digests for one column"));
+        }
+        let mut data = Vec::with_capacity(digests.len() * 32);
+        let mut offsets = Vec::with_capacity(digests.len() + 1);
+        offsets.push(0i32);
+        for d in &digests {
+            let head = d.get(..16).ok_or_else(|| PyValueError::new_err("a digest of fewer than 16 bytes"))?;
+            for &b in head {
+                data.push(HEX[usize::from(b >> 4)]);
+                data.push(HEX[usize::from(b & 15)]);
+            }
+            offsets.push(data.len() as i32);
+        }
+        Ok((crate::offsets_buf(py, offsets)?, crate::buf(py, data)?, None, 0))
+    }
+
     /// (start, end) of top-level ``key``'s value in the last record scanned, or None.
     fn span(&self, py: Python<'_>, key: &str) -> Option<(usize, usize)> {
         let (doc, start, end) = self.record.as_ref()?;

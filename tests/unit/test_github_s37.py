@@ -140,3 +140,18 @@ def test_shared_rows_columns_are_arrays(monkeypatch: pytest.MonkeyPatch) -> None
     assert isinstance(seen["resources"], tuple) and seen["resources"][3] is rows[3]["resources"]
     assert seen["api.operation"] == (None,) * 4  # (left out by leaves_batch, as before)
     assert seen["unmapped"] == (None,) * 4
+
+
+@pytest.mark.parametrize("n", [0, 1, 17, 300])
+def test_uid_strings_are_uid_columns(n: int) -> None:
+    import hashlib
+
+    from secpipe.formats._uids import uid_column
+
+    s = _scanner()
+    digests = [hashlib.sha256(str(k).encode()).digest() for k in range(n)]
+    got = github._uid_strings(digests, s)
+    assert got.equals(uid_column(digests) if n else pa.array([], pa.string()))
+    assert got.to_pylist() == [d[:16].hex() for d in digests]
+    with pytest.raises(ValueError, match="16 bytes"):
+        s.uid_hex([b"short"])

@@ -603,7 +603,7 @@ class GitHub(RecordFormat):
             rec = [recs.raws[i] for i in idx]  # (not ``raws``: the audit events below read all of them)
             out.batches.append(_build_batch(
                 cls, kind=name, product=self.product, vendor=self.vendor, raws=rec, times=times,
-                activity=acts, severity=sevs, rows=rows, checked=True, uids=c.uid_strings([digests[i] for i in idx]),
+                activity=acts, severity=sevs, rows=rows, checked=True, uids=_uid_strings([digests[i] for i in idx], scanner),
                 # records that are views of their documents (spans): raw_data is copied from them
                 raw_data=None if spans is None else _raw_column(rec),
                 unmapped=None if sink is None else _column(scanner.sink_take(sink), len(idx), cls, size)))  # fmt: skip
@@ -818,6 +818,17 @@ def _build_batch(cls: str, *, rows: list[dict[str, Any]], unmapped: pa.Array | N
 #: the columns ``_build_batch`` gives ``leaves_batch`` as row values, not as an array: ``resources`` (converted
 #: once a distinct list there), ``unmapped`` made of the rows (none made natively: ``bytes_column``)
 _ROW_VALUES = frozenset({"resources", "unmapped"})
+
+
+def _uid_strings(digests: list[bytes], scanner: Any) -> pa.Array:
+    """``_cicd.uid_strings`` of a batch's SHA-256 digests; more than a few are put in hex natively
+    (``HookScanner.uid_hex``: the same column, where numpy's table lookup and two casts cost ~1.7k
+    instructions a payload)."""
+    hexed = getattr(scanner, "uid_hex", None)
+    if hexed is None or len(digests) <= c._SMALL:
+        return c.uid_strings(digests)
+    offsets, data, _valid, _nulls = hexed(digests)
+    return pa.StringArray.from_buffers(len(digests), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _raw_column(raws: list[Any]) -> pa.Array:
