@@ -14,7 +14,9 @@ for the lines' bounds first).
 
 :mod:`secpipe.formats.github` maps a generically mapped type straight from the scan's values
 (``_github_map.generic_scanned``; a payload whose key layout and template values were seen before by the
-row kept under the scan's template id, ``HookScanner.template``: one dict lookup of a small int), a pull request's from the scan's values of ``pull_request``
+row kept under the scan's template id, ``HookScanner.template``: one dict lookup of a small int; in a kept
+document the scanner itself holds that row, ``HookScanner.keep``, and answers such a line with it and its time,
+its ``unmapped`` written into the batch's column: ``scan_kept``), a pull request's from the scan's values of ``pull_request``
 (``_github_map.pull_request_scanned``); the other types get the typed view of the fields their mapping reads
 built from them (:func:`view_of`) and run their mapping, whose ``unmapped`` comes from the scan's spans
 (:class:`_ScannedTop`). No payload is then read by msgspec but alerts (their view has lists of

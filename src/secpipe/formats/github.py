@@ -594,7 +594,9 @@ class GitHub(RecordFormat):
             if len(raws) < 2:  # one line: read as split_json_records reads such a document (_read_docs)
                 raise _Unchecked
             out.events += len(raws)
-        if scanned:
+        if scanned and len(scanned) == len(raws) and type(digests) is dict:  # every record scanned (a kept document)
+            digests = scanner.digests()  # (in record order: ``scanned`` is 0, 1, ... then)
+        elif scanned:
             for i, d in zip(scanned, scanner.digests(), strict=True):
                 digests[i] = d
         out.dead += not_json + not_github + not_hook
