@@ -7,7 +7,7 @@ letters compared (``native_support``), on BOMs built to hit each resolution rule
 components, BOM-links, refs held by the metadata component's tree (also one that is a BOM-link
 whose fragment a component holds), purl-only refs, group names (maven / others), Trivy
 properties given, empty, null or repeated, duplicated bom-refs (the first met wins), and
-components of the wrong shape (dead-lettered the same way).
+components of the wrong shape (dead-lettered alone the same way, the findings kept).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _cases() -> list[tuple[str, dict[str, Any]]]:
                                         {**image, "bom-ref": "urn:cdx:q/1#both"})),
         ("purl only", _bom([], [["pkg:maven/org.x/y@2.1?type=jar"], ["pkg:golang/github.com/a/b@v1"], ["not-a-purl"]])),
         ("no components", {k: v for k, v in _bom([], [["pkg:deb/debian/a@1.0"]]).items() if k != "components"}),
-        ("components null", {**_bom([], [["pkg:deb/debian/a@1.0"]]), "components": None}),  # dead-lettered
+        ("components null", {**_bom([], [["pkg:deb/debian/a@1.0"]]), "components": None}),  # none: findings kept
         ("duplicate bom-ref", _bom([a, {**b, "bom-ref": "pkg:deb/debian/a@1.0"}, _comp("os2", "o", components=[
             {**b, "bom-ref": "pkg:deb/debian/a@1.0", "name": "nested-dup"}])], [["pkg:deb/debian/a@1.0"]])),
     ]  # fmt: skip
@@ -96,8 +96,12 @@ def _cases() -> list[tuple[str, dict[str, Any]]]:
 def test_resolution_rules_same_both_ways(what: str, bom: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     out = same_both_ways("sbom", json.dumps(bom, indent=2).encode(), monkeypatch, what)
     assert out.events >= 1
-    if what == "components null":  # components is an array when present (a dead letter, as without the walker)
-        assert out.dead and not out.batches
+    if what == "components null":  # a null holds no component: the findings are kept, nothing dead-lettered
+        assert not out.dead and out.batches[0].num_rows == 1
+    if what in ("name=7", "components=[{'name': 5}]", "version=None"):  # a number is read as its text (session 37)
+        assert not out.dead and out.batches[0].num_rows == 1
+    elif "=" in what:  # a value of another wrong type: the component alone is dead-lettered (session 37)
+        assert [d.offset for d in out.dead] == [1] and out.batches[0].num_rows == 1
 
 
 def test_regular_bom_takes_the_native_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,6 +76,14 @@ class Meta(msgspec.Struct, gc=False):
     component: Component | None = None
 
 
+class MetaShell(msgspec.Struct, gc=False):
+    """:class:`Meta` with its component left raw: read when ``Meta`` is refused, so a subject of the wrong
+    type is dead-lettered alone (a timestamp or tools of the wrong type still refuse the BOM)."""
+
+    timestamp: TimeField = None
+    tools: list[_Tool] | _Tools | None = None
+    component: msgspec.Raw = msgspec.Raw(b"")
+
 
 _RESOURCES = RESOURCES
 

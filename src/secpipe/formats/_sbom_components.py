@@ -16,6 +16,19 @@ by its fragment, and an unresolvable ref that is a package URL by parsing the pu
   extension, for an irregular component, or when two components share a bom-ref (the first
   met wins there, an order the columns do not keep).
 
+Wrong types (:func:`decode_components`, the msgspec path's reader): CycloneDX 1.6 types a component's
+``bom-ref``, ``type``, ``group``, ``name``, ``version``, ``purl`` and its properties' ``name``/``value`` as
+strings (``version`` free text: "should ideally comply with semantic versioning but is not enforced"). A JSON
+number there is read as its text exactly as written, the way the vulnerabilities' decode reads an unquoted
+number (the value is all there, ``raw_data`` keeps the vulnerability as it came), but from the token itself:
+``1.10`` stays ``"1.10"``, which ``1.1`` would not be. Any other wrong type (an object, array or boolean for a
+string, ``properties`` or ``components`` that are no array, an item that is no object) dead-letters that
+component alone (its compact JSON) with msgspec's wording and its JSON path (offset: its position in ``components[]``;
+a nested component of the wrong type leaves its parent and siblings); a ``components`` that is no array is
+dead-lettered as one value. The BOM's other components and its vulnerabilities go on: a ref to a component
+left out resolves as any unknown ref (a package URL is parsed; otherwise the ref alone), nothing invented.
+The native walk declines such a BOM (the msgspec path decides).
+
 Guarantees: both paths give equal columns (the sbom tests compare them on the real samples,
 the benchmark BOM and mutated BOMs); Trivy's component properties give the package type
 (``aquasecurity:trivy:PkgType``, else the purl's type), uid (``PkgID``, else the bom-ref) and
@@ -25,6 +38,7 @@ Syft's (``syft:package:type``, ``syft:location:0:path``) stands for it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -36,7 +50,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import S, nonempty
-from secpipe.formats.base import strs
+from secpipe.formats.base import DeadLetter, strs
 
 
 class Property(msgspec.Struct, gc=False):
@@ -53,6 +67,136 @@ class Component(msgspec.Struct, gc=False):
     purl: str | None = None
     properties: list[Property] | None = None
     components: list[Component] | None = None
+
+
+_LIST = msgspec.json.Decoder(list[Component] | None)
+_ONE = msgspec.json.Decoder(Component)
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw] | None)
+_NONE = msgspec.Raw(b"")
+
+
+class _Loose(msgspec.Struct, gc=False):
+    """A component whose values are read one by one (:func:`decode_components`' fallback)."""
+
+    bom_ref: msgspec.Raw = msgspec.field(default=_NONE, name="bom-ref")
+    type: msgspec.Raw = _NONE
+    group: msgspec.Raw = _NONE
+    name: msgspec.Raw = _NONE
+    version: msgspec.Raw = _NONE
+    purl: msgspec.Raw = _NONE
+    properties: msgspec.Raw = _NONE
+    components: msgspec.Raw = _NONE
+
+
+class _LooseProperty(msgspec.Struct, gc=False):
+    name: msgspec.Raw = _NONE
+    value: msgspec.Raw = _NONE
+
+
+_LOOSE = msgspec.json.Decoder(_Loose)
+_LOOSE_PROPS = msgspec.json.Decoder(list[_LooseProperty] | None)
+_NUMBER = re.compile(rb"-?[0-9]")  # how a JSON number starts (the document is valid JSON already)
+_KIND = {ord("{"): "object", ord("["): "array", ord("t"): "bool", ord("f"): "bool"}
+_STR = msgspec.json.Decoder(str)
+
+
+class _Wrong(ValueError):
+    """A component value of the wrong JSON type, with msgspec's wording and the value's path."""
+
+
+def _text(raw: msgspec.Raw, path: str) -> str | None:
+    """A string field's value: the string, None, or a number's text as written."""
+    b = bytes(raw)
+    if not b or b == b"null":
+        return None
+    if b[:1] == b'"':
+        return _STR.decode(b)
+    if _NUMBER.match(b):
+        return b.decode()
+    msg = f"Expected `str | null`, got `{_KIND.get(b[0], 'value')}` - at `{path}`"
+    raise _Wrong(msg)
+
+
+def _component(raw: msgspec.Raw, path: str, at: int, source: str, fmt: str, dead: list[DeadLetter]) -> Component:
+    """One component: msgspec's typed decode, else its values read one by one (a nested component of
+    the wrong type dead-lettered into ``dead``); raises :class:`_Wrong` when this one is of the wrong type."""
+    try:
+        return _ONE.decode(raw)
+    except msgspec.DecodeError:
+        pass
+    try:
+        loose = _LOOSE.decode(raw)
+    except msgspec.DecodeError as exc:  # (no object: its own values are not read)
+        msg = f"{exc} - at `{path}`"
+        raise _Wrong(msg) from None
+    try:
+        props = _LOOSE_PROPS.decode(loose.properties) if bytes(loose.properties) else None
+    except msgspec.DecodeError as exc:
+        why = str(exc)
+        msg = why.replace("`$", f"`{path}.properties", 1) if "`$" in why else f"{why} - at `{path}.properties`"
+        raise _Wrong(msg) from None
+    text = {k: _text(getattr(loose, k), f"{path}.{'bom-ref' if k == 'bom_ref' else k}")
+            for k in ("bom_ref", "type", "group", "name", "version", "purl")}
+    properties = None if props is None else [
+        Property(_text(p.name, f"{path}.properties[{i}].name"), _text(p.value, f"{path}.properties[{i}].value"))
+        for i, p in enumerate(props)]  # fmt: skip
+    nested = None
+    if bytes(loose.components) and bytes(loose.components) != b"null":
+        try:
+            items = _RAWS.decode(loose.components) or []
+        except msgspec.DecodeError as exc:
+            msg = f"{exc} - at `{path}.components`"
+            raise _Wrong(msg) from None
+        nested = _array(items, f"{path}.components", at, source, fmt, dead)
+    return Component(**text, properties=properties, components=nested)
+
+
+def _array(items: list[msgspec.Raw], path: str, at: int | None, source: str, fmt: str,
+           dead: list[DeadLetter]) -> list[Component]:
+    """The components of one array, each of the wrong type dead-lettered alone (offset ``at``, else its index)."""
+    out: list[Component] = []
+    for i, raw in enumerate(items):
+        where = i if at is None else at
+        try:
+            out.append(_component(raw, f"{path}[{i}]", where, source, fmt, dead))
+        except _Wrong as exc:
+            why = f"not a CycloneDX component: {exc} (the BOM's other components and its vulnerabilities are kept)"
+            dead.append(DeadLetter(why, source, where, _compact(raw), fmt))
+    return out
+
+
+def _compact(raw: msgspec.Raw) -> bytes:
+    """A dead component's bytes as compact JSON, the same on both paths (the native one reads the compacted
+    document), as the vulnerabilities' dead letters are."""
+    return msgspec.json.format(bytes(raw), indent=-1)
+
+
+def decode_components(raw: msgspec.Raw | None, source: str, fmt: str, dead: list[DeadLetter]) -> list[Component]:
+    """The ``components`` array: one msgspec call; where a value has the wrong type, component by
+    component (see the module docstring), the bad ones dead-lettered into ``dead``."""
+    if raw is None:
+        return []
+    try:
+        return _LIST.decode(raw) or []  # (null: none, as for a nested ``components``)
+    except msgspec.DecodeError:
+        pass
+    try:
+        items = _RAWS.decode(raw) or []
+    except msgspec.DecodeError as exc:
+        why = f"not a CycloneDX components array: {exc} - at `$.components` (the vulnerabilities are kept)"
+        dead.append(DeadLetter(why, source, 0, _compact(raw), fmt))
+        return []
+    return _array(items, "$.components", None, source, fmt, dead)
+
+
+def decode_subject(raw: msgspec.Raw, source: str, fmt: str, dead: list[DeadLetter]) -> Component | None:
+    """``metadata.component`` read as :func:`decode_components` reads one (None: dead-lettered)."""
+    try:
+        return _component(raw, "$.metadata.component", 0, source, fmt, dead)
+    except _Wrong as exc:
+        why = f"not a CycloneDX component: {exc} (the BOM's vulnerabilities are kept, without its subject)"
+        dead.append(DeadLetter(why, source, 0, _compact(raw), fmt))
+        return None
 
 
 def purl_parts(p: str) -> tuple[str | None, str | None, str | None]:

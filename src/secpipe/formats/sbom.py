@@ -43,9 +43,12 @@ events because no OCSF event class is a per-component inventory record in this p
 (Inventory Info 5001 describes a device, not a software package list); storing components as
 findings would invent findings that the document does not state.
 
-Guarantees: a document that is not JSON, or whose keys have the wrong JSON types, is
+Guarantees: a document that is not JSON, or whose top-level keys have the wrong JSON types, is
 dead-lettered whole with msgspec's reason and path; one vulnerability of the wrong shape is
-dead-lettered alone (``source``, ordinal) and the others go on. Event identity hashes the BOM
+dead-lettered alone (``source``, ordinal) and the others go on; so is one component of the wrong shape
+(``components[]`` at any depth, or ``metadata.component``: the BOM goes on without it, its refs resolved
+as unknown refs; a number where the schema wants a string is read as its text, see
+:mod:`._sbom_components`); ``components: null`` holds none. Event identity hashes the BOM
 serial number, subject, ref and the vulnerability's canonical bytes, so a redelivered BOM
 collapses while one CVE in two components stays two events. A CycloneDX XML document is rewritten
 into the JSON it stands for (:mod:`._sbom_xml`: the same mapping, ``raw_data`` its vulnerabilities as
@@ -97,8 +100,15 @@ from secpipe.formats import _fast
 from secpipe.formats._findings import ReportFormat, paused_gc, record_bytes
 from secpipe.formats._openvex import is_openvex
 from secpipe.formats._openvex import to_json as openvex_json
-from secpipe.formats._sbom_batch import Meta, findings_batch
-from secpipe.formats._sbom_components import Component, component_table, packages_native, packages_py
+from secpipe.formats._sbom_batch import Meta, MetaShell, findings_batch
+from secpipe.formats._sbom_components import (
+    Component,
+    component_table,
+    decode_components,
+    decode_subject,
+    packages_native,
+    packages_py,
+)
 from secpipe.formats._sbom_components import walk as _walk
 from secpipe.formats._sbom_vulns import Vuln, native_cols, typed_cols
 from secpipe.formats._sbom_xml import is_cyclonedx_xml, to_json
@@ -278,19 +288,20 @@ class Sbom(ReportFormat):
         raws = items if items is not None else _fast.split_array(vjson) if found is not None else []
         if raws is None:
             raws = record_bytes(_field({"vulnerabilities": msgspec.Raw(vjson)}, "vulnerabilities", list[msgspec.Raw]) or [])
-        meta = _field(top, "metadata", Meta) or Meta()
+        out = Decoded()
+        meta = self._meta(top, source, out)
         if not raws:
-            return Decoded()
-        # the components as native columns, else decoded (which dead-letters a BOM of the wrong shape)
+            out.events = len(out.dead)
+            return out
+        # the components as native columns, else decoded (a component of the wrong type dead-lettered alone)
         table = component_table(top.get("components"), compact=compact)
         comps: dict[str, Component] = {}
         if table is None:
-            _walk(_field(top, "components", list[Component]), comps)
+            _walk(decode_components(top.get("components"), source, self.name, out.dead), comps)
         meta_comps: dict[str, Component] = {}
         if meta.component is not None:
             _walk([meta.component], meta_comps)
         serial = _field(top, "serialNumber", str)
-        out = Decoded()
         vc = native_cols(raws) if _fast.available() else None
         if vc is None:
             locs = [(source, i) for i in range(len(raws))]
@@ -310,3 +321,15 @@ class Sbom(ReportFormat):
             out.events = out.batches[0].num_rows
         out.events += len(out.dead)
         return out
+
+    def _meta(self, top: dict[str, msgspec.Raw], source: str, out: Decoded) -> Meta:
+        """``metadata``; a subject (``metadata.component``) of the wrong type is dead-lettered alone into
+        ``out`` and the BOM goes on without it (any other key of the wrong type raises :class:`_BadKey`)."""
+        try:
+            return _field(top, "metadata", Meta) or Meta()
+        except _BadKey:
+            shell = _field(top, "metadata", MetaShell)  # (raises where the subject is not what Meta refused)
+            subject = None
+            if bytes(shell.component) not in (b"", b"null"):
+                subject = decode_subject(shell.component, source, self.name, out.dead)
+            return Meta(shell.timestamp, shell.tools, subject)
