@@ -275,9 +275,10 @@ def test_hec_errors_raw_health_ack(server: Server) -> None:
     assert r.status_code == 400 and "nesting depth 60" in r.json()["error"]
     r = httpx.get(f"{url}/health", headers=auth)
     assert r.json() == {"text": "HEC is healthy", "code": 17}
-    r = httpx.post(url, content=b'{"event":{"message":"with-channel"}}', headers={**auth, "X-Splunk-Request-Channel": "c1"})
+    c1 = "0f0c4a52-6f4e-4d7e-9c38-6d1e2a9b7c10"  # a channel is a GUID (Splunk refuses others: code 11)
+    r = httpx.post(url, content=b'{"event":{"message":"with-channel"}}', headers={**auth, "X-Splunk-Request-Channel": c1})
     ack = r.json()["ackId"]
-    chan = {**auth, "X-Splunk-Request-Channel": "c1"}  # Splunk answers ack queries per channel
+    chan = {**auth, "X-Splunk-Request-Channel": c1}  # Splunk answers ack queries per channel
     assert httpx.post(f"{url}/ack", json={"acks": [ack]}, headers=chan).json() == {"acks": {str(ack): True}}
     k8s = b'{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"hec-raw-1","verb":"get","requestURI":"/api",' \
           b'"stageTimestamp":"2024-01-01T00:00:00Z"}\n'

@@ -131,7 +131,8 @@ def test_store_failure_is_a_retry_answer_in_each_protocol(data_dir: Path, monkey
             es = await client.post("/_bulk", content=b'{"index":{"_index":"x"}}\n{"message":"m"}\n',
                                    headers={"Authorization": f"Bearer {token}", "X-Opaque-Id": "req-7"})
             hec = await client.post("/services/collector/event", content=b'{"event":"m"}',
-                                    headers={"Authorization": f"Splunk {token}", "X-Splunk-Request-Channel": "c"})
+                                    headers={"Authorization": f"Splunk {token}",
+                                             "X-Splunk-Request-Channel": "0f0c4a52-6f4e-4d7e-9c38-6d1e2a9b7c10"})
             return es, hec
 
     try:

@@ -27,6 +27,12 @@ rate):
   An ``ackId`` is handed out (per channel, from 0) only when the request names a channel and
   only once its data is durable, so it is ``true`` at the first query, then forgotten, as
   Splunk does; an id never handed out on that channel is ``false``.
+- A channel (``X-Splunk-Request-Channel``, else ``?channel=``) is a GUID the sender picks (Splunk's "About
+  channels and sending data"): one that is not is refused on every route with Splunk's 400 code 11 (Invalid
+  data channel), as Splunk and OpenTelemetry's HEC receiver answer; the body of an ``/event`` or ``/raw``
+  request so refused is dead-lettered with the reason (its sender was told it is not taken). A GUID is taken
+  as ``uuid.Parse`` spells one (hyphenated, in braces, after ``urn:uuid:``, 32 hex digits; any case) and acks
+  are kept per GUID, however it is spelt.
 
 Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sourcetype_formats``,
 else auto-detection on the event (an event object wrapping one read line, such as Fluent Bit's
@@ -144,6 +150,15 @@ class HecError(HTTPError):
         super().__init__(status, text or _TEXT.get(code, "Invalid data format"))
         self.body = {"text": text or _TEXT.get(code, "Invalid data format"), "code": code, **extra}
         self.headers = headers
+
+
+class _BadChannel(HecError):
+    """Splunk's answer to a channel that is no GUID (400 code 11, its text alone), with what was wrong (``detail``:
+    the dead letter's reason)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(400, 11)
+        self.detail = detail
 
 
 def _bad_event(n: int, **more: Any) -> dict[str, Any]:
@@ -301,9 +316,26 @@ def raw_events(body: bytes, meta: dict[str, str]) -> tuple[str | list[str | None
     return names, out
 
 
+#: a GUID as a channel is spelt (the forms Go's ``uuid.Parse`` takes, as OpenTelemetry's HEC receiver checks it):
+#: 8-4-4-4-12 hex digits, in braces or after ``urn:uuid:``, or 32 hex digits
+_GUID = re.compile(r"(?i)(?:urn:uuid:)?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})"
+                   r"|\{([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}|([0-9a-f]{32})")
+
+
 def _channel(request: Request) -> str | None:
-    """The request's HEC channel: ``X-Splunk-Request-Channel`` or ``?channel=``."""
-    return request.headers.get("x-splunk-request-channel") or request.query_params.get("channel") or None
+    """The request's HEC channel (``X-Splunk-Request-Channel``, else ``?channel=``; None: neither, or blank) as
+    one GUID spelling (lower case, hyphenated), so acks are kept per GUID however a sender spells it. A channel
+    that is no GUID raises Splunk's 400 code 11 (Invalid data channel)."""
+    given = request.headers.get("x-splunk-request-channel") or request.query_params.get("channel") or None
+    if given is None:
+        return None
+    m = _GUID.fullmatch(given.strip())
+    if m is None:
+        where = "X-Splunk-Request-Channel" if request.headers.get("x-splunk-request-channel") else "?channel="
+        why = f"{where} {given[:64]!r} is no GUID (a channel is a GUID the sender picks: 3c1f6a5e-9d1c-4b56-...)"
+        raise _BadChannel(why)
+    hexed = "".join(g for g in m.groups() if g).lower()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
 class _AckQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -636,13 +668,23 @@ def routes(ctx: AppContext) -> list[Route]:
 
         return handler
 
-    def ack_id(request: Request) -> dict[str, Any]:
-        channel = _channel(request)
+    def ack_id(channel: str | None) -> dict[str, Any]:
         return {"ackId": acks.issue(channel)} if channel else {}
+
+    async def channel_of(request: Request, source: str, body: bytes) -> str | None:
+        """The request's channel; one that is no GUID refuses the request (400 code 11, as Splunk), its body
+        dead-lettered with the reason (the sender was told it is not taken; nothing of it is stored)."""
+        try:
+            return _channel(request)
+        except _BadChannel as exc:
+            if body.strip():
+                await dead_letter(ctx, f"HEC Invalid data channel: {exc.detail}", source, body, "auto")
+            raise
 
     async def event(request: Request) -> dict[str, Any]:
         source = f"hec:{who(request)}"
         body = (await read_body_limited(ctx, request, source, "auto", json_body=False)).removeprefix(BOM)  # RFC 8259 8.1
+        channel = await channel_of(request, source, body)
         try:
             # (JSON limits are checked per event here)
             names, docs, numbers, refused = screened_events(body, ctx.limits, request.query_params.get("sourcetype"),
@@ -664,11 +706,12 @@ def routes(ctx: AppContext) -> list[Route]:
         bad = [n for n, r in enumerate(reasons) if r is not None]
         if bad and len(bad) == len(reasons):
             raise HecError(400, 6, **_bad_event(numbers[bad[0]], reason=reasons[bad[0]]))
-        return {"text": "Success", "code": 0, **ack_id(request)}
+        return {"text": "Success", "code": 0, **ack_id(channel)}
 
     async def raw(request: Request) -> dict[str, Any]:
         source = f"hec_raw:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto", json_body=False)
+        channel = await channel_of(request, source, body)
         if not body.strip():
             raise HecError(400, 5)
         params = request.query_params
@@ -693,7 +736,7 @@ def routes(ctx: AppContext) -> list[Route]:
         bad = [r for r in reasons if r is not None]
         if bad and len(bad) == len(reasons):
             raise HecError(400, 6, reason=bad[0])
-        return {"text": "Success", "code": 0, **ack_id(request)}
+        return {"text": "Success", "code": 0, **ack_id(channel)}
 
     async def health(_request: Request) -> dict[str, Any]:
         return {"text": "HEC is healthy", "code": 17}
