@@ -6,7 +6,8 @@ split it (Logstash's ECS inputs); Fluent Bit's ``log``; the OpenTelemetry Collec
 ``elasticsearch`` exporter's log body (``body.text``, ``Body``); a journal entry as the ``journald``
 input of Filebeat and Elastic Agent ships it; a syslog message the shipper received and parsed
 into fields (Elastic's ``syslog`` processor, Vector's ``syslog`` source, Fluent Bit's syslog
-parsers), read as the journal entry of its header (:func:`journal_entry`). The wire routes (``_bulk``, HEC, Firehose,
+parsers), read as the journal entry of its header (:func:`journal_entry`; the RFC 5424 structured data
+Elastic's processor parsed kept as the syslog format keeps a line's, ``unmapped.structured_data``). The wire routes (``_bulk``, HEC, Firehose,
 ``/v1/ingest``) store such a document as the line (or journal entry) it wraps, with the format
 that reads it, so an sshd login is Authentication rather than a Base Event holding the line:
 :func:`shipped_lines` (documents to auto-detect), :func:`lines_in` (HEC event objects),
@@ -186,7 +187,8 @@ _LOG_CONTEXT = ("file",)  # ECS log.file (path, inode, device id), not log.offse
 _EVENT_CONTEXT = ("module", "dataset", "timezone")  # a Filebeat module's fileset, not event.original/created/ingested
 
 
-def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PER_LINE) -> str | None:
+def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PER_LINE,
+                  more: dict[str, Any] | None = None) -> str | None:
     """The context hint (:mod:`secpipe.formats._context`) of what a shipper's document says around its line: its other
     keys in ``unmapped`` as the document holds them (Filebeat's ``host``, ``agent``, ``input``, ``ecs``, ``fileset``,
     ``event.module``/``event.dataset``, ``log.file.path``; an OpenTelemetry record's ``attributes``, ``resource`` and
@@ -200,7 +202,8 @@ def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PE
     (:data:`_KUBE_PLACES`), for a record format's events that name no device (a line format's take their host from
     the line, or the ``;host=`` hint).
     None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
-    ``own``: the document's keys that are its line's own (:data:`_PER_LINE`; a journal entry's: :data:`_JOURNALD_OWN`).
+    ``own``: the document's keys that are its line's own (:data:`_PER_LINE`; a journal entry's: :data:`_JOURNALD_OWN`);
+    ``more``: what else goes to ``unmapped`` (a parsed syslog message's structured data: :func:`journal_entry`).
     A value that is not UTF-8 (the top-level values are read raw, unchecked) gives no hint, or with ``strict``
     raises UnicodeDecodeError (the document is then no shipped line: dead-lettered, as a host value that is not)."""
     try:  # the top level only: the values as their raw JSON
@@ -213,6 +216,8 @@ def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PE
                     env[key] = part
     except UNREADABLE:
         return None
+    if more:
+        env.update(more)
     if not env:
         return None
     try:
@@ -424,7 +429,7 @@ def journal_entry(doc: bytes) -> bytes | None:
         at = _micros(head.pop("at"))
         fields = {"MESSAGE": d.message, **head, "__REALTIME_TIMESTAMP": at}
         try:  # what the shipper says beside the header it parsed (Vector's structured data and source_ip, tags...)
-            context = envelope_hint(doc, strict=True, own=_HEADER_OWN)
+            context = envelope_hint(doc, strict=True, own=_HEADER_OWN, more=_structured_data(d))
         except UNREADABLE:
             return None
     else:
@@ -440,6 +445,15 @@ def journal_entry(doc: bytes) -> bytes | None:
                            None if micros is None else int(micros) // 1000, context)  # fmt: skip
     entry = msgspec.json.encode({k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)})
     return entry if context is None else ShippedLine(entry, None, None, context)
+
+
+def _structured_data(d: _Journald) -> dict[str, Any] | None:
+    """The RFC 5424 STRUCTURED-DATA Elastic's ``syslog`` processor parsed (``log.syslog.structured_data``:
+    ``{SD-ID: {PARAM-NAME: value}}``) as the syslog format keeps a line's: ``unmapped.structured_data``, the same
+    object (the journal entry the message becomes has no field for it, and ``log`` is the line's own: the
+    document's other keys are its context). None when the document holds no such object."""
+    sd = _obj(_obj(_obj(d.log).get("syslog")).get("structured_data"))
+    return {"structured_data": sd} if sd else None
 
 
 #: the keys of a syslog message a shipper parsed into fields that are its header's (:func:`_header`: Elastic's
