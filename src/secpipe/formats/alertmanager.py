@@ -6,6 +6,14 @@ status New (1); ``resolved`` -> activity Close (3), status Resolved (4) (the ale
 ``start_time``/``end_time`` = startsAt/endsAt (Alertmanager's "zero" time
 ``0001-01-01T00:00:00Z`` means not ended and is left null).
 
+A start Alertmanager would not have (zero, empty or absent ``startsAt``: Go's zero ``time.Time``) is what
+Alertmanager makes of it when it receives such an alert (``api/v2`` ``postAlertsHandler``, "Ensure StartsAt is
+set"): the alert's ``endsAt`` where it has one, else the time it was received (secpipe's receipt time: ``time``,
+with the ``secpipe:time_from_receipt`` label, ``start_time`` left null); ``unmapped.secpipe_startsAt`` says which
+("endsAt" / "receipt"). A
+``startsAt`` or ``endsAt`` given that is no time is refused as Alertmanager refuses it (its API answers 400
+``bad_data``): that alert alone is dead-lettered with the reason (a time is not invented for it).
+
 Mapping: ``labels.alertname`` -> ``finding_info.analytic.name`` and the title fallback;
 ``annotations.summary`` -> ``finding_info.title`` (``description`` -> ``finding_info.desc``,
 ``message``); ``labels.severity`` -> ``severity_id`` with the shared severity words (critical,
@@ -230,6 +238,27 @@ def _wrong_types(raws: list[Any]) -> list[str | None] | None:
     return bad
 
 
+def _times(al: list[_Alert]) -> tuple[pa.Array, pa.Array, list[str | None] | None]:
+    """(starts, ends) in epoch ms, null where the alert gives none (absent, empty or zero: Go's zero
+    ``time.Time``, ``0001-01-01T00:00:00Z``, is "not set"), and None, or per alert why it is refused: a
+    start or end given that is no time (Alertmanager refuses such an alert: its JSON is no
+    ``PostableAlert``, 400 ``bad_data``; taking the receipt time for it would invent one)."""
+    n = len(al)
+    start_at = [None if not (t := a.startsAt) or t.startswith(_ZERO) else t for a in al]
+    end_at = [None if not (t := a.endsAt) or t.startswith(_ZERO) else t for a in al]
+    starts = parse_times(strs(start_at))
+    ends = parse_times(strs(end_at)) if any(end_at) else pa.nulls(n, pa.int64())  # firing alerts have none
+    if starts.null_count == start_at.count(None) and ends.null_count == end_at.count(None):
+        return starts, ends, None
+    why: list[str | None] = [None] * n
+    for key, given, got in (("endsAt", end_at, ends), ("startsAt", start_at, starts)):  # (the start's reason first)
+        for i, (text, ms) in enumerate(zip(given, got.to_pylist(), strict=True)):
+            if text is not None and ms is None:
+                why[i] = (f"not an Alertmanager alert: {text[:64]!r} is no time - at `$.{key}` (an RFC 3339 time, "
+                          "as Alertmanager writes it; it refuses an alert whose time it cannot read)")
+    return starts, ends, why
+
+
 def _alerts_of(typed: _TypedPayload) -> list[_Alert]:
     return typed.alerts or []
 
@@ -350,31 +379,38 @@ class Alertmanager(ReportFormat):
         return self._mapped(doc, st, ords, out)
 
     def _mapped(self, doc: _Payload, st: Strict, ords: list[int], out: Decoded) -> Decoded:
-        """The typed alerts mapped into ``out``; an alert whose annotations are not an object, or
-        whose fields have another type than the webhook payload's, is dead-lettered."""
+        """The typed alerts mapped into ``out``; an alert whose annotations are not an object, whose
+        fields have another type than the webhook payload's, or whose start or end is no time, is
+        dead-lettered."""
         notes, bad = _read_notes(st)
         wrong = _wrong_types(st.raws)
         if wrong is not None:  # (an alert refused for its annotations keeps that reason)
             bad = wrong if bad is None else [why or w for why, w in zip(bad, wrong, strict=True)]
+        starts, ends, untimed = _times(st.recs)
+        if untimed is not None:  # (an alert refused already keeps that reason)
+            bad = untimed if bad is None else [why or w for why, w in zip(bad, untimed, strict=True)]
         if bad is not None:
             keep = [i for i, why in enumerate(bad) if why is None]
             st, ords, notes = st.reject(bad, out, self.name), [ords[i] for i in keep], [notes[i] for i in keep]
+            at = pa.array(keep, pa.int64())
+            starts, ends = starts.take(at), ends.take(at)
         if st.recs:
-            out.batches.append(self._batch(doc, st, ords, notes))
+            out.batches.append(self._batch(doc, st, ords, notes, starts, ends))
         return out
 
     def _batch(
-        self, doc: _Payload, st: Strict, ords: list[int], notes: list[Notes]
+        self, doc: _Payload, st: Strict, ords: list[int], notes: list[Notes], starts: pa.Array, ends: pa.Array
     ) -> pa.RecordBatch:
         al: list[_Alert] = st.recs
         raws = record_bytes(st.raws)  # copied once: the native uids and raw_data borrow bytes
         n = len(al)
         cls = "detection_finding"
         resolved = tuple([(a.status or doc.status or "").lower() == "resolved" for a in al])
-        starts = parse_times(strs([a.startsAt for a in al]))
-        end_at = [None if not a.endsAt or a.endsAt.startswith(_ZERO) else a.endsAt for a in al]
-        ended = any(end_at)
-        ends = parse_times(strs(end_at)) if ended else pa.nulls(n, pa.int64())  # firing alerts have none
+        ended = ends.null_count < n
+        unstarted = None
+        if starts.null_count:  # no start (zero or absent): the end, else the receipt time (Alertmanager's rule)
+            unstarted = pc.is_null(starts)
+            starts = pc.coalesce(starts, ends) if ended else starts
         last = pc.coalesce(ends, starts) if ended else starts
         times = pc.if_else(pa.array(resolved, pa.bool_()), last, starts) if any(resolved) else starts
         labels = [a.labels or _NO_LABELS for a in al]
@@ -396,7 +432,7 @@ class Alertmanager(ReportFormat):
         if group is not None and len(group) > _CTX_EACH:  # kept whole once (:func:`_contexts`), its digest in each row
             ctx["groupKey"] = group
             group = "sha256:" + hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()
-        cols["start_time"] = starts
+        cols["start_time"] = starts  # (null where the receipt time stands for it: ``time`` holds that, labelled)
         cols["end_time"] = ends
         cols.update(_status(resolved))
         cols.update(alert_columns(labels, notes, starts))
@@ -409,6 +445,9 @@ class Alertmanager(ReportFormat):
             "finding_info.src_url": strs([a.generatorURL or None for a in al]),
         })  # fmt: skip
         cols["unmapped"] = _unmapped(st, ctx, cols["metadata.uid"][0].as_py())
+        if unstarted is not None:  # which time stands for the start, said where the alert gave none
+            taken = pc.if_else(pc.is_valid(starts), '"secpipe_startsAt":"endsAt"', '"secpipe_startsAt":"receipt"')
+            cols["unmapped"] = unmapped_items(cols["unmapped"], pc.if_else(unstarted, taken, pa.scalar(None, S)))
         return to_batch(cls, cols)
 
 
