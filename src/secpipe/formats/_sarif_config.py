@@ -16,6 +16,17 @@ run's only invocation when it has one (with several, no override is known to app
 invocation that lists it. ``configuration.enabled`` (whether the rule was checked for, §3.50.2) says nothing of a
 level and changes none. Values are read leniently: a level that is not one of SARIF's four, a reference that is no
 object, an index out of range names nothing (the log keeps them in ``raw_data``).
+
+Disabled rules (``enabled: false``, §3.50.2: "whether the report may be produced during the scan", default true): a
+result's rule is disabled when its invocation's override says ``enabled: false``, or says nothing of ``enabled``
+and the rule's ``defaultConfiguration.enabled`` is false (§3.51.3: an override's absent property leaves the
+default's; an override's ``enabled: true`` turns a rule disabled by default back on); a value that is no boolean
+says nothing. Such a result is kept, never dropped: the log holds it, so the tool did report it (a disabled rule
+that still fired, or a log merged or post-processed after the run), and dropping it would silently lose accepted
+evidence. It is marked instead (:func:`disabled_rules`, :meth:`._sarif_run.RunCtx.disabled`): the rule that
+produced it is one the configuration switched off, OCSF's ``finding_info.analytic.state_id`` 2 Suppressed ("a
+user/customer has suppressed a particular detection signature"). Its level, severity and finding status are
+unchanged: the result itself is not suppressed (§3.35 suppressions are a result's own), only its rule.
 """
 
 from __future__ import annotations
@@ -90,6 +101,39 @@ def overrides(listed: Any, comps: list[Component], kind: str) -> dict[Key, str]:
     return out
 
 
+def enabled_overrides(listed: Any, comps: list[Component], kind: str) -> dict[Key, bool]:
+    """One invocation's configuration overrides: descriptor -> the ``enabled`` its configuration gives (overrides
+    without a boolean ``enabled`` left out; the first of two for one descriptor wins)."""
+    out: dict[Key, bool] = {}
+    for o in listed if isinstance(listed, list) else ():
+        if not isinstance(o, dict) or not isinstance(cfg := o.get("configuration"), dict):
+            continue
+        on = cfg.get("enabled")
+        key = descriptor_key(o.get("descriptor"), comps, kind)
+        if isinstance(on, bool) and key is not None:
+            out.setdefault(key, on)
+    return out
+
+
+def default_enabled(rule: Any) -> bool | None:
+    """A descriptor's ``defaultConfiguration.enabled`` (a :class:`Rule` or a descriptor read as a dict; None when it
+    gives no boolean: ``Cfg`` lists ``enabled`` only where the model has it)."""
+    cfg = rule.defaultConfiguration if isinstance(rule, Rule) else rule.get("defaultConfiguration") if isinstance(
+        rule, dict) else None  # fmt: skip
+    on = cfg.get("enabled") if isinstance(cfg, dict) else getattr(cfg, "enabled", None)
+    return on if isinstance(on, bool) else None
+
+
+def disabled_rules(keys: list[Key | None], defaults: list[bool | None], over: dict[Key, bool]) -> list[bool]:
+    """Per rule (``keys``: where each is, ``defaults``: its ``defaultConfiguration.enabled``), whether it is disabled
+    in an invocation whose overrides give ``over``: the override's ``enabled``, else the default's, else enabled."""
+    out = []
+    for key, default in zip(keys, defaults, strict=True):
+        on = over.get(key) if key is not None and key in over else default
+        out.append(on is False)
+    return out
+
+
 def default_level(key: Key | None, comps: list[Component], kind: str) -> str | None:
     """The ``defaultConfiguration.level`` of the descriptor at ``key`` (None when it gives none)."""
     if key is None or not isinstance(key[1], int):
@@ -128,4 +172,5 @@ def invocation_indexes(raws: list[bytes], invocations: int) -> list[int | None]:
     return out
 
 
-__all__ = ["LEVELS", "Key", "default_level", "descriptor_key", "invocation_indexes", "overrides"]
+__all__ = ["LEVELS", "Key", "default_enabled", "default_level", "descriptor_key", "disabled_rules", "enabled_overrides",
+           "invocation_indexes", "overrides"]

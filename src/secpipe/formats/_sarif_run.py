@@ -10,7 +10,14 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe.formats._findings import strs
-from secpipe.formats._sarif_config import Key, invocation_indexes, overrides
+from secpipe.formats._sarif_config import (
+    Key,
+    default_enabled,
+    disabled_rules,
+    enabled_overrides,
+    invocation_indexes,
+    overrides,
+)
 from secpipe.formats._sarif_ids import CweTaxonomy
 from secpipe.formats._sarif_model import NO_RULE, Component, Result, Rule, Run, Tool
 from secpipe.formats._sarif_uris import base_uris, file_path
@@ -35,6 +42,11 @@ class RunCtx:
                           else None for a in run.artifacts or []]  # fmt: skip
         #: per invocation, the levels its ruleConfigurationOverrides give (rule -> level; see _sarif_config)
         self.overrides = [overrides(i.ruleConfigurationOverrides, self.components, "rules") for i in run.invocations or ()]
+        #: per invocation, the rules its ruleConfigurationOverrides enable or disable (rule -> enabled)
+        self.switched = [enabled_overrides(i.ruleConfigurationOverrides, self.components, "rules")
+                         for i in run.invocations or ()]  # fmt: skip
+        #: whether any rule is disabled by default (most runs: none, and :meth:`disabled` costs nothing)
+        self.off_by_default = any(default_enabled(r) is False for c in self.components for r in c.rules or ())
         inv = run.invocations[0] if run.invocations else None
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
         self.cwe = CweTaxonomy(run.taxonomies)
@@ -70,15 +82,35 @@ class RunCtx:
         gives them."""
         if not any(self.overrides):
             return None
-        where: dict[int, Key] = {id(r): (ci, di) for ci, c in enumerate(self.components) for di, r in enumerate(c.rules or ())}
-        # a rule the run does not list is known by its id alone (as an override naming it by id is)
-        keys: list[Key | None] = [where.get(id(rule)) or ((0, rid) if rid else None) for rule, rid in rules]
+        keys = self._keys(rules)
         invs = invocation_indexes(raws, len(self.overrides))
         if len(set(invs)) == 1:  # one invocation for all: a level per rule group
             over = self.overrides[invs[0]] if invs[0] is not None else {}
             return strs([over.get(k) if k is not None else None for k in keys]).take(pa.array(group, pa.int32()))
         return strs([self.overrides[i].get(k) if i is not None and (k := keys[g]) is not None else None
                      for i, g in zip(invs, group.tolist(), strict=True)])  # fmt: skip
+
+    def _keys(self, rules: list[tuple[Rule, str | None]]) -> list[Key | None]:
+        """Where each rule group's rule is (a rule the run does not list known by its id alone, as an override
+        naming it by id is)."""
+        where: dict[int, Key] = {id(r): (ci, di) for ci, c in enumerate(self.components) for di, r in enumerate(c.rules or ())}
+        return [where.get(id(rule)) or ((0, rid) if rid else None) for rule, rid in rules]
+
+    def disabled(self, rules: list[tuple[Rule, str | None]], group: np.ndarray, raws: list[bytes]) -> pa.Array | None:
+        """Per result, whether the configuration disabled its rule (``enabled: false`` in its invocation's override,
+        else in the rule's ``defaultConfiguration``: :mod:`._sarif_config`), for ``finding_info.analytic.state_id``
+        Suppressed; None when no rule of the run is disabled anywhere. ``rules`` and ``group`` as
+        :func:`._sarif_rules.rule_groups` gives them."""
+        if not self.off_by_default and not any(False in s.values() for s in self.switched):
+            return None
+        keys = self._keys(rules)
+        defaults = [default_enabled(rule) for rule, _rid in rules]
+        invs = invocation_indexes(raws, len(self.switched)) if self.switched else [None] * len(raws)
+        per_inv = {i: disabled_rules(keys, defaults, self.switched[i] if i is not None else {}) for i in set(invs)}
+        if len(per_inv) == 1:  # one invocation for all: per rule group
+            (off,) = per_inv.values()
+            return pa.array(off, pa.bool_()).take(pa.array(group, pa.int32()))
+        return pa.array([per_inv[i][g] for i, g in zip(invs, group.tolist(), strict=True)], pa.bool_())
 
     def strings(self, rule: Rule) -> Any:
         """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""
