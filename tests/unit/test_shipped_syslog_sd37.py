@@ -71,3 +71,10 @@ def test_no_structured_data_object_adds_nothing(tmp_path: Path, sd: Any) -> None
         doc["log"]["syslog"]["structured_data"] = sd
     (row,) = _bulk(tmp_path, doc)
     assert "structured_data" not in json.loads(row["unmapped"])
+
+
+def test_a_document_key_of_the_same_name_is_kept_beside_it(tmp_path: Path) -> None:
+    (row,) = _bulk(tmp_path, {**ELASTIC, "structured_data": "the shipper's own"})
+    unmapped = json.loads(row["unmapped"])
+    assert unmapped["structured_data"] == "the shipper's own"
+    assert unmapped["log.syslog.structured_data"] == _line_sd()

@@ -216,8 +216,8 @@ def envelope_hint(doc: bytes, *, strict: bool = False, own: frozenset[str] = _PE
                     env[key] = part
     except UNREADABLE:
         return None
-    if more:
-        env.update(more)
+    for key, value in (more or {}).items():  # (a key the document holds itself keeps it: this one takes its ECS name)
+        env["log.syslog." + key if key in env else key] = value
     if not env:
         return None
     try:
