@@ -52,7 +52,10 @@ def test_a_syslog_message_a_shipper_parsed_keeps_the_shippers_other_fields(tmp_p
     assert [r["raw_data"] for r in tagged] == [r["raw_data"] for r in plain]
     assert sorted(r["class_name"] for r in plain) == ["Authentication"] * 3 + ["Base Event"] * 2
     extra = {r["raw_data"]: {k: v for k, v in json.loads(r["unmapped"]).items() if k != "facility"} for r in plain}
-    assert sorted(extra.values(), key=len) == [{}, {}, {}, {"source_ip": "192.0.2.22"},
+    # (session 37: Elastic's parsed structured data kept as the syslog format keeps a line's)
+    elastic_sd = {"exampleSDID@32473": {"iut": "3", "eventSource": "Application", "eventID": "1011"},
+                  "examplePriority@32473": {"class": "high"}}
+    assert sorted(extra.values(), key=len) == [{}, {}, {"structured_data": elastic_sd}, {"source_ip": "192.0.2.22"},
                                               {"source_ip": "192.0.2.10", "iut": "3", "eventSource": "Application", "eventID": "1011"}]  # fmt: skip
     assert sorted(json.loads(r["unmapped"])["tags"][1] for r in tagged) == ["n0", "n1", "n2", "n3", "n4"]
 
