@@ -14,7 +14,9 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import pyarrow as pa
 
+from secpipe import formats
 from secpipe.formats._sarif_config import default_enabled, disabled_rules, enabled_overrides
 from secpipe.formats._sarif_model import Component, Result, Rule, Run
 from secpipe.formats._sarif_run import RunCtx
@@ -28,15 +30,8 @@ _RUN: dict[str, Any] = {
                 {"ruleId": "CA1000", "message": {"text": "second"}},
                 {"ruleId": "CA2101", "message": {"text": "third"}}],
 }  # fmt: skip
-#: a reportingConfiguration that lists ``enabled`` (``Cfg`` of the model reads ``level`` and ``parameters``)
-_CfgOn = msgspec.defstruct("_CfgOn", [("level", str | None, None), ("parameters", Any, None),
-                                      ("enabled", bool | None, None)])  # fmt: skip
-
-
-def _disabled(run_doc: dict[str, Any], ctx_rules: dict[str, Rule] | None = None) -> list[bool] | None:
+def _disabled(run_doc: dict[str, Any]) -> list[bool] | None:
     run = msgspec.json.decode(json.dumps(run_doc), type=Run)
-    if ctx_rules:
-        run.tool.driver.rules = [ctx_rules.get(r.id, r) for r in run.tool.driver.rules]
     ctx = RunCtx(run)
     raws = [json.dumps(r).encode() for r in run_doc["results"]]
     results = msgspec.json.decode(b"[" + b",".join(raws) + b"]", type=list[Result])
@@ -68,17 +63,28 @@ def test_no_configuration_disables_nothing_and_costs_nothing() -> None:
 
 
 def test_a_default_disabled_rule_is_disabled_unless_an_override_enables_it() -> None:
-    off_default = Rule(id="CA1000", defaultConfiguration=_CfgOn(enabled=False))  # type: ignore[arg-type]
     run = copy.deepcopy(_RUN)
+    run["tool"]["driver"]["rules"][1]["defaultConfiguration"] = {"enabled": False}
     del run["invocations"][0]["ruleConfigurationOverrides"]
-    assert _disabled(run, {"CA1000": off_default}) == [False, True, False]
+    assert _disabled(run) == [False, True, False]
     # §3.51.3: an override's enabled wins; one giving only a level leaves the default's enabled
     run["invocations"][0]["ruleConfigurationOverrides"] = [
         {"descriptor": {"id": "CA1000"}, "configuration": {"level": "note"}}]
-    assert _disabled(run, {"CA1000": off_default}) == [False, True, False]
+    assert _disabled(run) == [False, True, False]
     run["invocations"][0]["ruleConfigurationOverrides"][0]["configuration"]["enabled"] = True
-    assert _disabled(run, {"CA1000": off_default}) is not None
-    assert _disabled(run, {"CA1000": off_default}) == [False, False, False]
+    assert _disabled(run) == [False, False, False]
+
+
+def test_the_format_marks_a_disabled_rules_results_suppressed() -> None:
+    """End to end: the results are all stored, a disabled rule's as analytic state Suppressed (2)."""
+    doc = {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [_RUN]}
+    out = formats.get("sarif").decode(json.dumps(doc).encode(), "test")
+    assert not out.dead
+    t = pa.Table.from_batches(out.batches)
+    analytic = t.column("finding_info").combine_chunks().field("analytic")
+    assert analytic.field("state_id").to_pylist() == [2, None, 2]
+    assert analytic.field("state").to_pylist() == ["Suppressed", None, "Suppressed"]
+    assert analytic.field("uid").to_pylist() == ["CA2101", "CA1000", "CA2101"]
 
 
 def test_each_result_in_its_own_invocation() -> None:

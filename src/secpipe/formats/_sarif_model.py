@@ -24,6 +24,7 @@ class Text(msgspec.Struct):
 class Cfg(msgspec.Struct):
     level: str | None = None
     parameters: Any = None  # a property bag (§3.50.4); read leniently: only qodanaSeverity is used
+    enabled: Any = None  # §3.50.2 (a boolean; read leniently: see _sarif_config)
 
 
 class Rule(msgspec.Struct):

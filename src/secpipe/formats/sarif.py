@@ -410,6 +410,9 @@ class Sarif(ReportFormat):
             # decides level and status above): kept as given
             "unmapped": unmapped_items(unmapped, _kind_items(f["kind"])),
         })  # fmt: skip
+        if (off := run.disabled(rules, group, raws)) is not None:  # a rule the configuration disabled (_sarif_config)
+            cols["finding_info.analytic.state_id"] = pc.if_else(off, pa.scalar(2, pa.int32()), pa.scalar(None, pa.int32()))
+            cols["finding_info.analytic.state"] = pc.if_else(off, pa.scalar("Suppressed", S), pa.scalar(None, S))
         if construct.null_count < n:  # the construct each result is on, then the run's repositories
             repos = run.repos or []
             cols["resources"] = pa.array([[{"type": k, "name": q, "uid": None, "labels": None, "data": None}, *repos]
