@@ -163,11 +163,18 @@ class _Report(msgspec.Struct):
     experimental_generic_findings: list[msgspec.Raw] | None = None
 
 
+class _TypedPackage(_Package, gc=False):
+    """A package entry of :meth:`OsvScanner.decode`'s one call, its groups typed there too (a group of
+    the wrong shape fails that call, and :meth:`OsvScanner.map_report`'s path dead-letters its entry)."""
+
+    groups: list[_Group] | None = None  # type: ignore[assignment]
+
+
 class _TypedResult(msgspec.Struct):
     """A result with its package entries typed (the report read in one call: :meth:`OsvScanner.decode`)."""
 
     source: _Source | None = None
-    packages: list[_Package] | None = None
+    packages: list[_TypedPackage] | None = None
 
 
 class _TypedReport(msgspec.Struct):
@@ -205,6 +212,7 @@ _GENERIC_MAPPED = frozenset({"Adv", "Target", "Plugins"})
 #: SCALIBR's SeverityEnum (unspecified, minimal, low, medium, high, critical) -> severity_id
 _SCALIBR_SEV = {"MINIMAL": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_IS_CVE = _CVE.match
 _CWE = re.compile(r"^(?:CWE-)?0*(\d+)$", re.IGNORECASE)
 _NO_PKG = _Pkg()
 _NO_SRC = _Source()
@@ -232,7 +240,12 @@ def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[msgs
     """The package's vulnerability groups, each with its records' raw JSON and typed records."""
     raws = p.vulnerabilities or []
     by_id = {r.id: (raw, r) for raw, r in zip(raws, records, strict=True) if r.id}
-    groups = _GROUPS.decode(_join(p.groups)) if p.groups else [_Group(ids=[r.id]) for r in records if r.id]
+    if not p.groups:
+        groups = [_Group(ids=[r.id]) for r in records if r.id]
+    elif type(p) is _TypedPackage:  # (typed with the report)
+        groups = p.groups
+    else:
+        groups = _GROUPS.decode(_join(p.groups))
     out = []
     for g in groups:
         hits = [by_id[i] for i in g.ids or () if i in by_id]
@@ -269,26 +282,48 @@ def _packages(raws: list[bytes], offset: int, out: Decoded, source: str, fmt: st
 
 
 def _ids(f: _Finding) -> tuple[str | None, str | None, list[str]]:
-    """(CVE id, advisory id where there is no CVE, the other ids and aliases) of one group."""
+    """(CVE id, advisory id where there is no CVE, the other ids and aliases) of one group: in order, each
+    once (most groups have one record and two or three ids: no generator, and the pattern only tried on
+    what starts as a CVE id does)."""
     g = f.group or _NO_GROUP
-    every = list(dict.fromkeys([*(g.ids or ()), *(g.aliases or ()), *[a for r in f.records if r.aliases for a in r.aliases]]))
-    cve = next((i for i in every if _CVE.match(i)), None)
-    adv = None if cve else (every[0] if every else None)
-    return cve, adv, [i for i in every if i not in (cve, adv)]
+    every = [*(g.ids or ()), *(g.aliases or ())]
+    for r in f.records:
+        if r.aliases:
+            every += r.aliases
+    if len(every) > 1:
+        every = list(dict.fromkeys(every))
+    cve = adv = None
+    for i in every:
+        if i[:4] == "CVE-" and _IS_CVE(i):
+            cve = i
+            break
+    else:
+        if not every:
+            return None, None, []
+        adv = every[0]
+    return cve, adv, [i for i in every if i != cve and i != adv]
 
 
 def _fixed(f: _Finding) -> str | None:
     """The first fixed version of the first record's version ranges (ECOSYSTEM, SEMVER; a GIT range's
     are commits) for the package's name."""
-    for a in (f.records[0].affected or ()) if f.records else ():
-        if a.package is None or a.package.name in (None, f.pkg.name):
+    if not f.records:
+        return None
+    name = f.pkg.name
+    for a in f.records[0].affected or ():
+        if a.package is None or a.package.name is None or a.package.name == name:
             for r in a.ranges or ():
-                if r.type == "GIT":
-                    continue
-                fixed = next((e.fixed for e in r.events or () if e.fixed), None)
-                if fixed:
-                    return fixed
+                if r.type != "GIT":
+                    for e in r.events or ():
+                        if e.fixed:
+                            return e.fixed
     return None
+
+
+def _references(f: _Finding) -> list[str]:
+    """The reference URLs of a group's records, each once (most groups: one record, its URLs distinct)."""
+    urls = [x.url for r in f.records for x in r.references or () if x.url]
+    return list(dict.fromkeys(urls)) if len(urls) > 1 else urls
 
 
 def _cwe(r: _Record | None) -> str | None:
@@ -497,8 +532,7 @@ class OsvScanner(ReportFormat):
             "title": title,
             "desc": desc,
             "severity": captions(cls, "severity_id", sev),
-            "references": str_lists([list(dict.fromkeys(x.url for r in f.records for x in r.references or () if x.url))
-                                     for f in fs]),  # fmt: skip
+            "references": str_lists([_references(f) for f in fs]),
             "related_vulnerabilities": pa.array([x[2] or None for x in ids], STR_LIST),
             "is_fix_available": pc.is_valid(pkg.field("fixed_in_version")),
             "cve": only_where(nest({"uid": cve, "title": title, "desc": desc, "created_time": created,
