@@ -240,12 +240,11 @@ def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[msgs
     """The package's vulnerability groups, each with its records' raw JSON and typed records."""
     raws = p.vulnerabilities or []
     by_id = {r.id: (raw, r) for raw, r in zip(raws, records, strict=True) if r.id}
-    if not p.groups:
-        groups = [_Group(ids=[r.id]) for r in records if r.id]
-    elif type(p) is _TypedPackage:  # (typed with the report)
-        groups = p.groups
+    if isinstance(p, _TypedPackage):  # (typed with the report)
+        typed = p.groups
     else:
-        groups = _GROUPS.decode(_join(p.groups))
+        typed = _GROUPS.decode(_join(p.groups)) if p.groups else None
+    groups = typed or [_Group(ids=[r.id]) for r in records if r.id]
     out = []
     for g in groups:
         hits = [by_id[i] for i in g.ids or () if i in by_id]
