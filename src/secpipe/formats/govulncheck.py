@@ -91,6 +91,15 @@ class _Finding(msgspec.Struct, gc=False):
     trace: list[_Frame] | None = None
 
 
+class _Head(msgspec.Struct, gc=False):
+    """A finding with its trace kept raw: typed once a distinct trace (:func:`_facts_of`), findings repeating
+    call paths (every finding of one module, a symbol's findings beside its package's)."""
+
+    osv: str | None = None
+    fixed_version: str | None = None
+    trace: msgspec.Raw = msgspec.Raw(b"")
+
+
 class _Ref(msgspec.Struct, gc=False):
     url: str | None = None
 
@@ -128,13 +137,10 @@ _MESSAGES = msgspec.json.Decoder(list[msgspec.Raw])
 _STREAM = msgspec.json.Decoder(list[_Message])
 _FINDING = msgspec.json.Decoder(_Finding)
 _FINDINGS = msgspec.json.Decoder(list[_Finding])
+_HEADS = msgspec.json.Decoder(list[_Head])
+_TRACE_LISTS = msgspec.json.Decoder(list[list[_Frame] | None])
 _ENC = msgspec.json.Encoder()
 _LEVELS = ("required", "imported", "called")  # a trace's depth: module, package, symbol
-
-
-def _level(f: _Finding) -> int:
-    top = (f.trace or [_Frame()])[0]
-    return 2 if top.function else 1 if top.package else 0
 
 
 def _symbol(t: _Frame) -> str:
@@ -142,35 +148,27 @@ def _symbol(t: _Frame) -> str:
     return ".".join(x for x in (t.package, t.receiver, t.function) if x)
 
 
-#: what a trace tells (:func:`_facts`), by its compact JSON: findings repeat call paths
-_TRACES: dict[bytes, tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]] = {}
+#: (level, called symbol, call chain, call site, module, version) a trace tells (:func:`_facts_of`)
+Facts = tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None, str | None, str | None]
+#: the facts of a trace by its compact JSON: findings repeat call paths
+_TRACES: dict[bytes, Facts] = {}
 _TRACES_MAX = 4096
 
 
-def _facts(f: _Finding, raw: bytes) -> tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]:
-    """(level, called symbol, call chain, call site) of a finding's trace (``raw``: the finding's compact
-    JSON, whose text from its trace on is the key). A called trace's frames run from the vulnerable
-    symbol to the entry point in the scanned code: the chain is read the other way, and the call
-    site is the last frame's position (govulncheck: valid where its line is > 0)."""
-    at = raw.find(b'"trace":')
-    key = raw[at:] if at >= 0 else b""
-    got = _TRACES.get(key)
-    if got is None:
-        if len(_TRACES) >= _TRACES_MAX:
-            _TRACES.clear()
-        level, trace = _level(f), f.trace or []
-        pos = trace[-1].position if trace else None
-        site = (pos.filename, pos.line, pos.column) if pos is not None and pos.filename and (pos.line or 0) > 0 else None
-        got = _TRACES[key] = (level, _symbol(trace[0]) if level == 2 else None,
-                              " -> ".join(_symbol(t) for t in reversed(trace) if t.function) if level == 2 else None,
-                              site if level == 2 else None)  # fmt: skip
-    return got
-
-
-def _where(f: _Finding) -> tuple[str | None, str | None]:
-    """(module, version) a finding names (the trace's first frame)."""
-    top = (f.trace or [_Frame()])[0]
-    return top.module, top.version
+def _facts_of(trace: list[_Frame] | None) -> Facts:
+    """What a finding's trace tells: its level (module, package, symbol: the first frame's depth), and for a
+    called one the symbol, the call chain and the call site; the module and version the finding names (the
+    first frame's). A called trace's frames run from the vulnerable symbol to the entry point in the scanned
+    code: the chain is read the other way, and the call site is the last frame's position (govulncheck: valid
+    where its line is > 0)."""
+    top = (trace or [_Frame()])[0]
+    level = 2 if top.function else 1 if top.package else 0
+    if level != 2 or not trace:
+        return level, None, None, None, top.module, top.version
+    pos = trace[-1].position
+    site = (pos.filename, pos.line, pos.column) if pos is not None and pos.filename and (pos.line or 0) > 0 else None
+    return (level, _symbol(trace[0]), " -> ".join(_symbol(t) for t in reversed(trace) if t.function), site,
+            top.module, top.version)  # fmt: skip
 
 
 def _whole(data: bytes) -> list[_Message] | None:
@@ -187,26 +185,55 @@ def _whole(data: bytes) -> list[_Message] | None:
         return None
 
 
-def _findings(found: list[tuple[int, Any]], source: str, out: Decoded, name: str) -> list[tuple[_Finding, bytes]]:
-    """The stream's findings, typed, each with its compact JSON (the finding's raw data and identity
-    whatever the stream's layout): all compacted and decoded in one pass each, else (one of the wrong
-    shape) one by one, a bad one dead-lettered alone."""
+Found = tuple["_Head | _Finding", bytes, Facts]
+
+
+def _findings(found: list[tuple[int, Any]], source: str, out: Decoded, name: str) -> list[Found]:
+    """The stream's findings, each with its compact JSON (the finding's raw data and identity whatever the
+    stream's layout) and what its trace tells: all compacted and decoded in one pass each, else (one of the
+    wrong shape) one by one, a bad one dead-lettered alone."""
     raws = _fast.compact_each([raw for _i, raw in found])  # (valid JSON: the stream decoded)
     try:
         if raws is not None:
-            return list(zip(_FINDINGS.decode(b"[" + b",".join(raws) + b"]"), raws, strict=True))
-        whole = msgspec.json.format(b"[" + b",".join(raw for _i, raw in found) + b"]", indent=-1)
-        return list(zip(_FINDINGS.decode(whole), map(bytes, _MESSAGES.decode(whole)), strict=True))
+            whole = b"[" + b",".join(raws) + b"]"
+            got = _by_trace(whole, raws)
+            if got is not None:
+                return got
+        else:
+            whole = msgspec.json.format(b"[" + b",".join(raw for _i, raw in found) + b"]", indent=-1)
+            raws = list(map(bytes, _MESSAGES.decode(whole)))
+        return [(f, r, _facts_of(f.trace)) for f, r in zip(_FINDINGS.decode(whole), raws, strict=True)]
     except msgspec.DecodeError:
         pass
     got = []
     for i, raw in found:
         try:
             one = compact(bytes(raw))
-            got.append((_FINDING.decode(one), one))
+            f = _FINDING.decode(one)
+            got.append((f, one, _facts_of(f.trace)))
         except msgspec.DecodeError as exc:
             out.dead.append(DeadLetter(f"not a govulncheck finding: {exc}", source, i, bytes(raw), name))
     return got
+
+
+def _by_trace(whole: bytes, raws: list[bytes]) -> list[Found] | None:
+    """The findings (``whole``: their compact JSON array) with their traces kept raw, each distinct trace
+    typed once (:data:`_TRACES`, across streams too); None where that could read a finding otherwise than
+    its whole typed decode: a finding naming ``trace`` twice (msgspec keeps the last, where the typed
+    decode refuses a first of the wrong shape), told by the count of the key's text where no key is
+    escaped; raises ``msgspec.DecodeError`` for a finding or trace of the wrong shape."""
+    heads = _HEADS.decode(whole)
+    keys = [bytes(h.trace) for h in heads]
+    if b"\\u" in whole or whole.count(b'"trace":') != len(keys) - keys.count(b""):
+        return None
+    new = [k for k in dict.fromkeys(keys) if k and k not in _TRACES]
+    if len(_TRACES) + len(new) > _TRACES_MAX:
+        _TRACES.clear()
+        new = [k for k in dict.fromkeys(keys) if k]
+    for k, trace in zip(new, _TRACE_LISTS.decode(b"[" + b",".join(new) + b"]"), strict=True):
+        _TRACES[k] = _facts_of(trace)
+    none = _facts_of(None)
+    return [(h, r, _TRACES[k] if k else none) for h, r, k in zip(heads, raws, keys, strict=True)]
 
 
 def _messages(data: bytes) -> list[bytes] | None:
@@ -264,16 +291,16 @@ class Govulncheck(Format):
                 osvs[m.osv.id] = m.osv
             if len(m.finding):
                 found.append((i, m.finding))
-        groups: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]] = {}
-        for f, raw in _findings(found, source, out, self.name):
-            groups.setdefault((f.osv, *_where(f)), []).append((f, raw))
+        groups: dict[tuple[str | None, str | None, str | None], list[Found]] = {}
+        for x in _findings(found, source, out, self.name):
+            groups.setdefault((x[0].osv, x[2][4], x[2][5]), []).append(x)
         out.events = len(groups) + len(out.dead)
         if groups:
             out.batches.append(self._batch(config, osvs, groups))
         return out
 
     def _batch(self, config: _Config, osvs: dict[Any, _Osv],
-               by: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]]) -> pa.RecordBatch:
+               by: dict[tuple[str | None, str | None, str | None], list[Found]]) -> pa.RecordBatch:
         """One event per group of findings (``by``: OSV id, module and version -> the findings)."""
         groups, n = list(by.values()), len(by)
         fs, top, sites, raws = _deepest(groups)
@@ -335,25 +362,24 @@ class Govulncheck(Format):
         return to_batch(_CLS, cols)
 
 
-def _deepest(groups: list[list[tuple[_Finding, bytes]]]) -> tuple[list[_Finding], list[Any], list[list[Any]], list[bytes]]:
-    """Each group's deepest finding and its facts (:func:`_facts`), the group's call sites and its raw
+def _deepest(groups: list[list[Found]]) -> tuple[list[_Head | _Finding], list[Facts], list[list[Any]], list[bytes]]:
+    """Each group's deepest finding and its facts (:func:`_facts_of`), the group's call sites and its raw
     data (its findings as a JSON array); a group of one finding (most) without the general steps."""
-    fs, top, sites, raws = [], [], [], []
+    fs: list[_Head | _Finding] = []
+    top, sites, raws = [], [], []
     for g in groups:
         if len(g) == 1:
-            f, r = g[0]
-            x = _facts(f, r)
+            f, r, x = g[0]
             fs.append(f)
             top.append(x)
             sites.append([x[3]] if x[3] else [])
             raws.append(b"[" + r + b"]")
             continue
-        facts = [_facts(f, r) for f, r in g]
-        k = max(range(len(g)), key=lambda k, facts=facts: facts[k][0])  # type: ignore[misc]
+        k = max(range(len(g)), key=lambda k, g=g: g[k][2][0])  # type: ignore[misc]
         fs.append(g[k][0])
-        top.append(facts[k])
-        sites.append(list(dict.fromkeys(x[3] for x in facts if x[3])))
-        raws.append(b"[" + b",".join(r for _f, r in g) + b"]")
+        top.append(g[k][2])
+        sites.append(list(dict.fromkeys(x[2][3] for x in g if x[2][3])))
+        raws.append(b"[" + b",".join(x[1] for x in g) + b"]")
     return fs, top, sites, raws
 
 
