@@ -308,11 +308,10 @@ class Govulncheck(Format):
                             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=0)  # fmt: skip
         cols["metadata.product.version"] = const(config.scanner_version, n, S)
         entries = [osvs.get(f.osv) or _Osv(id=f.osv) for f in fs]
-        every = [list(dict.fromkeys(filter(None, (o.id, *(o.aliases or ()))))) for o in entries]
-        cve = strs([_first_cve(e) for e in every])
+        named = [_named(o) for o in entries]
+        cve = strs([x[0] for x in named])
         ids = strs([f.osv for f in fs])
         adv = pc.if_else(cve.is_valid(), pa.scalar(None, S), ids)
-        primary = pc.coalesce(cve, ids).to_pylist()
         title = pc.coalesce(strs([o.summary for o in entries]), ids)
         desc = strs([o.details for o in entries])
         created, modified = parse_times([o.published for o in entries]), parse_times([o.modified for o in entries])
@@ -324,8 +323,7 @@ class Govulncheck(Format):
             "desc": desc,
             "severity": captions(_CLS, "severity_id", const(0, n, pa.int32())),
             "references": _references(entries),
-            "related_vulnerabilities": pa.array([[x for x in e if x != p] or None for e, p in zip(every, primary, strict=True)],
-                                                STR_LIST),  # fmt: skip
+            "related_vulnerabilities": pa.array([x[1] for x in named], STR_LIST),
             "is_fix_available": fixed.is_valid(),
             "cve": only_where(nest({"uid": cve, "title": title, "desc": desc, "created_time": created,
                                     "modified_time": modified}), cve),  # fmt: skip
@@ -383,12 +381,15 @@ def _deepest(groups: list[list[Found]]) -> tuple[list[_Head | _Finding], list[Fa
     return fs, top, sites, raws
 
 
-def _first_cve(ids: list[str]) -> str | None:
-    """The first CVE id among an entry's ids."""
-    for x in ids:
-        if _IS_CVE(x):
-            return x
-    return None
+def _named(o: _Osv) -> tuple[str | None, list[str] | None]:
+    """An entry's CVE (the first among its id and aliases) and its other ids (each once, in order; those
+    beside the CVE, or beside its own id without one): one pass, the pattern tried only on what starts as
+    a CVE id does."""
+    every = list(dict.fromkeys(filter(None, (o.id, *o.aliases)))) if o.aliases else [o.id] if o.id else []
+    for x in every:
+        if x[:4] == "CVE-" and _IS_CVE(x):
+            return x, [i for i in every if i != x] or None
+    return None, [i for i in every if i != o.id] or None
 
 
 def _references(entries: list[_Osv]) -> pa.Array:
