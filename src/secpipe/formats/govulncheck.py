@@ -216,15 +216,25 @@ def _findings(found: list[tuple[int, Any]], source: str, out: Decoded, name: str
     return got
 
 
+def _one_trace(raw: bytes, key: bytes) -> bool:
+    """Whether a finding's compact JSON (no key escaped) names its trace once: its first ``"trace":`` is
+    followed by the trace msgspec kept (the last) and no other comes after it (a search of the finding's
+    few bytes around its trace, not of its whole text)."""
+    if not key:
+        return True
+    at = raw.find(b'"trace":')
+    return raw.startswith(key, at + 8) and raw.find(b'"trace":', at + 8 + len(key)) < 0
+
+
 def _by_trace(whole: bytes, raws: list[bytes]) -> list[Found] | None:
     """The findings (``whole``: their compact JSON array) with their traces kept raw, each distinct trace
     typed once (:data:`_TRACES`, across streams too); None where that could read a finding otherwise than
     its whole typed decode: a finding naming ``trace`` twice (msgspec keeps the last, where the typed
-    decode refuses a first of the wrong shape), told by the count of the key's text where no key is
-    escaped; raises ``msgspec.DecodeError`` for a finding or trace of the wrong shape."""
+    decode refuses a first of the wrong shape: :func:`_one_trace`, where no key is escaped); raises
+    ``msgspec.DecodeError`` for a finding or trace of the wrong shape."""
     heads = _HEADS.decode(whole)
     keys = [bytes(h.trace) for h in heads]
-    if b"\\u" in whole or whole.count(b'"trace":') != len(keys) - keys.count(b""):
+    if (b"\\" in whole and b"\\u" in whole) or not all(map(_one_trace, raws, keys)):  # (a memchr for "\\" first)
         return None
     new = [k for k in dict.fromkeys(keys) if k and k not in _TRACES]
     if len(_TRACES) + len(new) > _TRACES_MAX:
