@@ -247,6 +247,10 @@ def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[msgs
     groups = typed or [_Group(ids=[r.id]) for r in records if r.id]
     out = []
     for g in groups:
+        if g.ids and len(g.ids) == 1:  # (most groups: one id, one record)
+            hit = by_id.get(g.ids[0])
+            out.append((g, [hit[0]], [hit[1]]) if hit else (g, [], []))
+            continue
         hits = [by_id[i] for i in g.ids or () if i in by_id]
         out.append((g, [h[0] for h in hits], [h[1] for h in hits]))
     return out
@@ -263,7 +267,8 @@ def _findings(src: _Source, raw_src: bytes, p: _Package) -> list[_Finding]:
     records = _RECORDS.decode(_join(p.vulnerabilities)) if p.vulnerabilities else []
     head = b'{"source":' + raw_src + b',"package":' + _ENC.encode(pkg)
     out = [_Finding(src, pkg, p.dependency_groups, g, recs, None,
-                    b"".join((head, b',"group":', _ENC.encode(g), b',"vulnerabilities":[', b",".join(raws), b"]}")))
+                    b"".join((head, b',"group":', _ENC.encode(g), b',"vulnerabilities":[',
+                              raws[0] if len(raws) == 1 else b",".join(raws), b"]}")))
            for g, raws, recs in _groups(p, records)]  # fmt: skip
     out += [_Finding(src, pkg, p.dependency_groups, None, [], lic, head + b',"license_violation":' + _ENC.encode(lic) + b"}")
             for lic in p.license_violations or ()]  # fmt: skip
