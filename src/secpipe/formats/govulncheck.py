@@ -27,6 +27,9 @@ whose affected versions the scan ruled out) holds no event.
 Dead letters: a document that is not a stream (or array) of JSON messages whole; a finding or OSV
 entry of the wrong shape alone. A scan that found nothing holds no event. Recognized by the
 ``config`` message naming the scanner govulncheck.
+
+The stream is typed in one msgspec call, its findings (compacted natively) in another with their traces
+kept raw: each distinct trace is typed once and what it tells kept by its text (findings repeat call paths).
 """
 
 from __future__ import annotations
