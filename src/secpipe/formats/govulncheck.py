@@ -398,11 +398,15 @@ def _named(o: _Osv) -> tuple[str | None, list[str] | None]:
     """An entry's CVE (the first among its id and aliases) and its other ids (each once, in order; those
     beside the CVE, or beside its own id without one): one pass, the pattern tried only on what starts as
     a CVE id does."""
-    every = list(dict.fromkeys(filter(None, (o.id, *o.aliases)))) if o.aliases else [o.id] if o.id else []
+    oid, aliases = o.id, o.aliases
+    if aliases and len(aliases) == 1 and oid and aliases[0] and aliases[0] != oid:  # (most: a GO- id, a CVE)
+        every = [oid, aliases[0]]
+    else:
+        every = list(dict.fromkeys(filter(None, (oid, *aliases)))) if aliases else [oid] if oid else []
     for x in every:
         if x[:4] == "CVE-" and _IS_CVE(x):
             return x, [i for i in every if i != x] or None
-    return None, [i for i in every if i != o.id] or None
+    return None, [i for i in every if i != oid] or None
 
 
 def _references(entries: list[_Osv]) -> pa.Array:
