@@ -294,7 +294,7 @@ def _ids(f: _Finding) -> tuple[str | None, str | None, list[str]]:
     for r in f.records:
         if r.aliases:
             every += r.aliases
-    if len(every) > 1:
+    if len(every) > 2 or (len(every) == 2 and every[0] == every[1]):  # (most: two ids, distinct)
         every = list(dict.fromkeys(every))
     cve = adv = None
     for i in every:
