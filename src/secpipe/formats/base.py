@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import decimal
 import functools
 import json
 import re
@@ -928,23 +929,27 @@ def _loosely(loose: msgspec.json.Decoder, raw: bytes) -> tuple[Any, dict[str, ms
                 raise first from None
             *steps, last = [name or int(i) for name, i in _STEP.findall(m.group(1))]
             try:
-                if doc is None:
-                    doc = msgspec.json.decode(raw)
+                if doc is None:  # a fraction as its own digits: 1.10 stays "1.10" (a float made it "1.1")
+                    doc = _EXACT_READ.decode(raw)
                 node = doc
                 for step in steps:
                     node = node[step]
                 value = node[last]
             except (msgspec.DecodeError, LookupError, TypeError):  # msgspec's path is not the document's
                 raise first from None
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | decimal.Decimal):
                 raise first from None
-            node[last] = msgspec.json.encode(value).decode()
-            text = msgspec.json.encode(doc)
+            node[last] = str(value)
+            text = _EXACT.encode(doc)
             try:
                 return loose.decode(text), _TOP.decode(text)
             except msgspec.DecodeError as exc:
                 err = exc
         raise first from None
+
+
+_EXACT_READ = msgspec.json.Decoder(float_hook=decimal.Decimal)
+_EXACT = msgspec.json.Encoder(decimal_format="number")  # the document's other fractions written back as numbers
 
 
 @functools.cache
