@@ -31,6 +31,7 @@ unchanged: the result itself is not suppressed (§3.35 suppressions are a result
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -90,28 +91,25 @@ def descriptor_key(ref: Any, comps: list[Component], kind: str) -> Key | None:
 def overrides(listed: Any, comps: list[Component], kind: str) -> dict[Key, str]:
     """One invocation's ``ruleConfigurationOverrides`` or ``notificationConfigurationOverrides``: descriptor -> the
     level its configuration gives (overrides without a level left out; the first of two for one descriptor wins)."""
-    out: dict[Key, str] = {}
-    for o in listed if isinstance(listed, list) else ():
-        if not isinstance(o, dict) or not isinstance(cfg := o.get("configuration"), dict):
-            continue
-        level = cfg.get("level")
-        key = descriptor_key(o.get("descriptor"), comps, kind)
-        if level in LEVELS and key is not None:
-            out.setdefault(key, level)
-    return out
+    return _configured(listed, comps, kind, "level", lambda v: v in LEVELS)
 
 
 def enabled_overrides(listed: Any, comps: list[Component], kind: str) -> dict[Key, bool]:
     """One invocation's configuration overrides: descriptor -> the ``enabled`` its configuration gives (overrides
     without a boolean ``enabled`` left out; the first of two for one descriptor wins)."""
-    out: dict[Key, bool] = {}
+    return _configured(listed, comps, kind, "enabled", lambda v: isinstance(v, bool))
+
+
+def _configured(listed: Any, comps: list[Component], kind: str, name: str, valid: Callable[[Any], bool]) -> dict[Key, Any]:
+    """descriptor -> its override's ``configuration[name]`` where ``valid`` takes it (the first for a descriptor wins)."""
+    out: dict[Key, Any] = {}
     for o in listed if isinstance(listed, list) else ():
         if not isinstance(o, dict) or not isinstance(cfg := o.get("configuration"), dict):
             continue
-        on = cfg.get("enabled")
+        value = cfg.get(name)
         key = descriptor_key(o.get("descriptor"), comps, kind)
-        if isinstance(on, bool) and key is not None:
-            out.setdefault(key, on)
+        if key is not None and valid(value):
+            out.setdefault(key, value)
     return out
 
 

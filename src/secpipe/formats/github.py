@@ -480,12 +480,15 @@ class GitHub(RecordFormat):
         # row and time at once, its unmapped written into the api_activity column (scan_kept): no _from_scan
         kept = getattr(scanner, "scan_kept", None) if line is not None and event_hint(source) is None else None
         for i in todo:
-            if kept is not None:
-                api = groups.get("api_activity")
-                got = kept(doc, pos, _HEAD, None if api is None else api[1])
+            if line is not None:  # the next line of the one kept document (its check too)
+                if kept is not None:
+                    api = groups.get("api_activity")
+                    got = kept(doc, pos, _HEAD, None if api is None else api[1])
+                else:
+                    got = line(doc, pos, _HEAD, True, False)
                 if got is None:
                     break
-                if len(got) == 6:  # (a kept template's answer; scan_line's has 5 items)
+                if len(got) == 6:  # (a kept template's answer, scan_kept's; scan_line's has 5 items)
                     off, start, end, pos, (slot, row, act), when = got
                     raws.append(view[start:end])
                     locs.append((source, off))
@@ -497,15 +500,6 @@ class GitHub(RecordFormat):
                         into(api[1], _REST)
                     api[0].append((i, row, when, act, 1))
                     continue
-                off, start, end, pos, got = got
-                raws.append(raw := view[start:end])
-                locs.append((src := source, off))
-                if got is None and scanner.line_flags(doc, start, end) != _LINE_OK | _LINE_UTF8:
-                    raise _Unchecked
-            elif line is not None:  # the next line of the one kept document (scan_line: its check too)
-                got = line(doc, pos, _HEAD, True, False)
-                if got is None:
-                    break
                 off, start, end, pos, got = got
                 raws.append(raw := view[start:end])
                 locs.append((src := source, off))
