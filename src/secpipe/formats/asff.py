@@ -88,7 +88,7 @@ from secpipe.formats._asff_vulns import (
     _Package,
     _urls,
     _Vuln,
-    floats,
+    numbers,
     pylists,
     vulnerabilities,
     walked_vulnerabilities,
@@ -374,12 +374,11 @@ _COMPLIANCE_PATHS = ((f"{_CP}Status", _fast.STR), (f"{_CP}SecurityControlId", _f
                      (f"{_CS}.ReasonCode", _fast.STR), (f"{_CS}.Description", _fast.STR))  # fmt: skip
 #: lists of strings the walk reads: ``Types``, else the finding provider's
 _LISTS = ("Types", "FindingProviderFields.Types")
-#: the severity numbers the walk reads as raw JSON (numbers, :func:`_numbers`): the finding's, and its provider's
-#: (msgspec's path types it: the walk checks it is a number)
+#: the severity numbers the walk reads as raw JSON (numbers, :func:`~secpipe.formats._asff_vulns.numbers`): the
+#: finding's, and its provider's (msgspec's path types it: the walk checks it is a number)
 _NORMALIZED = ("Severity.Normalized", "FindingProviderFields.Severity.Normalized")
 #: the keys of the walk's (or the typed findings') per-finding Python values: types (a list), Severity.Normalized
 _TYPES, _NORMAL = " types", " normalized"
-_INF = float("inf")
 _SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in (*_STRS, *_NESTED, *_PRODUCT_FIELDS)), ("Resources[]", _fast.LIST),
      *((f"Resources[].{k}", _fast.STR) for k in _RES_STRS), ("Resources[].Tags", _fast.RAW),
@@ -774,30 +773,13 @@ def _walked(raws: list[bytes], kind: str, shape: str | None) -> dict[str, Any] |
     cols["uids"] = event_uids(kind, raws) if got.uids is None else got.uids
     cols.update({k: got.lists[k][0] for k in (*VULN_LISTS, _CR, _CA, _CS)})
     cols.update({p: s[p] for p, mode in (*VULN_PATHS, *_COMPLIANCE_PATHS) if mode != _fast.LIST})
-    normal, provided = (_numbers(s[k]) for k in _NORMALIZED)
+    normal, provided = (numbers(s[k]) for k in _NORMALIZED)
     if normal is None or provided is None:  # (msgspec's path dead-letters the finding with its reason)
         return None
     cols[_NORMAL] = normal
     types, given = (pylists(got.lists[f"{k}[]"][0], s[f"{k}[].@"]) for k in _LISTS)
     cols[_TYPES] = [t or g for t, g in zip(types, given, strict=True)]
     return cols
-
-
-def _numbers(texts: pa.Array) -> pa.Array | list[float | None] | None:
-    """:func:`floats` of a column of raw JSON texts, as one Arrow cast where it takes them all (a float()
-    a value cost ~1 us a finding a column): of JSON values' texts the cast reads the numbers alone
-    (correctly rounded, as float()), a finite one the same float; else (a ``null``, a value not a number,
-    one past a float's range) :func:`floats` decides."""
-    if texts.null_count == len(texts):
-        return pa.nulls(len(texts), pa.float64())
-    try:
-        got = texts.cast(pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return floats(texts.to_pylist())
-    ends = pc.min_max(got)
-    if ends["min"].as_py() == -_INF or ends["max"].as_py() == _INF:
-        return floats(texts.to_pylist())
-    return got
 
 
 def _typed_columns(fs: list[_Finding], raws: list[bytes], unmapped: pa.Array, kind: str) -> dict[str, pa.Array]:
