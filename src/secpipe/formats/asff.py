@@ -610,9 +610,10 @@ class Asff(RecordFormat):
         copy): a class a walk and ~100 Arrow calls each cost ~6 ms a 1,000-finding document of three
         classes (a call ~20-40 us on this host, whatever its rows)."""
         walk = unmapped is None
-        # (the walk's findings hold their vulnerabilities as raw JSON: a list of one or more is 3 bytes or more)
-        listed = [len(v) > 2 and bytes(v) != b"null" for v in (f.vulnerabilities for f in fs)] if walk else \
-            [bool(f.vulnerabilities) for f in fs]  # fmt: skip
+        # (the walk's findings hold their vulnerabilities as raw JSON: a list of one or more is 3 bytes or more;
+        # only a 4-byte one copied to be compared with null, not an Inspector finding's whole list)
+        listed = [len(v) > 2 and (len(v) != 4 or bytes(v) != b"null") for v in (f.vulnerabilities for f in fs)] if walk \
+            else [bool(f.vulnerabilities) for f in fs]  # fmt: skip
         complied = [len(r) > 0 and (len(r) != 4 or bytes(r) != b"null") for r in (f.compliance for f in fs)] if walk \
             else [f.compliance is not None for f in fs]  # fmt: skip
         vulns = [None if x or y else _trivy_vuln(_details(f, walk=walk)) for f, x, y in zip(fs, listed, complied, strict=True)]
