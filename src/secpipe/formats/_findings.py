@@ -404,6 +404,14 @@ class Distinct:
         new.values.append(None)  # absent
         return new
 
+    @classmethod
+    def each(cls, values: list[Any]) -> Distinct:
+        """Values already typed, one a record, taken as they are (no distinct search: a format's path that typed
+        its records whole, so both of its paths read the field alike)."""
+        new = object.__new__(Distinct)
+        new.values, new.errors, new.texts, new.idx = values, {}, [None] * len(values), list(range(len(values)))
+        return new
+
     def reasons(self) -> list[str | None] | None:
         """Per record: msgspec's reason when its value has the wrong type, else None (None: all fit)."""
         if not self.errors:
@@ -424,7 +432,11 @@ class Distinct:
     def column(self, type_: pa.DataType, fn: Callable[[Any], Any] | None = None) -> pa.Array:
         """One row per record: the (derived) distinct values converted once, then taken."""
         vals = self.values if fn is None else self.derive(fn)
-        return pa.array(vals, type_).take(pa.array(self.idx, pa.int32()))
+        return self.taken(pa.array(vals, type_))
+
+    def taken(self, col: pa.Array) -> pa.Array:
+        """A column of one row a distinct value as one row a record."""
+        return col.take(pa.array(self.idx, pa.int32()))
 
     def text_column(self) -> pa.Array:
         """One row per record: the value's JSON text as it came (null where absent or JSON null),

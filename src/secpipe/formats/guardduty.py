@@ -54,7 +54,6 @@ import functools
 import operator
 import re
 import typing
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -300,7 +299,7 @@ _TYPES = {style: _variant(_Finding, style) for style in ("camel", "pascal")}
 _KEYS = tuple(f.encode_name for f in msgspec.structs.fields(_Finding))
 _MAPPED = {"camel": frozenset(_KEYS), "pascal": frozenset(k[0].upper() + k[1:] for k in _KEYS)}
 #: a finding's string fields the columns read (as :class:`_Finding` names them), and its fields read as JSON
-#: text: each distinct value typed once (:class:`_Shared`)
+#: text: each distinct value typed once (:class:`~secpipe.formats._findings.Distinct`)
 _STRS = ("account_id", "region", "partition", "id", "arn", "type", "created_at", "updated_at", "title", "description")
 _TEXTS = ("severity", "service", "resource")
 #: the finding's JSON key of each field, by key case
@@ -471,7 +470,9 @@ class GuardDuty(RecordFormat):
                 b = b.take(np.flatnonzero(ok).tolist())
             out.batches.append(to_batch("detection_finding", self._finding_columns(b)))
         if inner.raws:
-            out.extend(self._findings(inner, scans=False))  # type: ignore[arg-type]
+            more = self._findings(inner, scans=False)
+            assert more is not None  # (only a look for scan results gives None)
+            out.extend(more)
         return out
 
     def _batch(self, raws: list[bytes], locs: list[tuple[str, int]], style: str, out: Decoded) -> _Batch:
@@ -487,13 +488,13 @@ class GuardDuty(RecordFormat):
             got = {f: Distinct.from_column(cols.strings[key[f]], types[f], key[f]) for f in _TEXTS}
             if not any(d.errors for d in got.values()):
                 return _Batch(raws, locs, {f: cols.strings[key[f]] for f in _STRS},
-                              {f: _Shared(d.values, d.idx) for f, d in got.items()},
+                              got,
                               TopLevel(cols.unmapped, {}, cols.raw, cols.uids))  # fmt: skip
         typed, top = decode_top(raws, locs, _TYPES[style], _MAPPED[style], (), out, "", self.name, "a GuardDuty finding",
                                 whole=True, kind=self.name)  # fmt: skip
-        fs, every = typed.recs, list(range(len(typed.recs)))
+        fs = typed.recs
         return _Batch(typed.raws, typed.locs, {f: strs([getattr(x, f) for x in fs]) for f in _STRS},
-                      {f: _Shared([getattr(x, f) for x in fs], every) for f in _TEXTS}, top)  # fmt: skip
+                      {f: Distinct.each([getattr(x, f) for x in fs]) for f in _TEXTS}, top)  # fmt: skip
 
     def _open(self, raw: bytes, loc: tuple[str, int], has_id: bool, alone: bool, inner: Records, out: Decoded) -> None:
         """A record that is not a finding with a time: an envelope's findings into ``inner`` (each at its
@@ -618,7 +619,7 @@ def _malware_columns(per: list[list[_ThreatName]]) -> dict[str, pa.Array]:
     })}  # fmt: skip
 
 
-def _resource_column(res: _Shared, regions: list[str | None], partitions: list[str | None]) -> pa.Array:
+def _resource_column(res: Distinct, regions: list[str | None], partitions: list[str | None]) -> pa.Array:
     """``resources[]``: built once per distinct (resource, region, partition), then taken for each finding."""
     slot: dict[tuple[int, str | None, str | None], int] = {}
     at = [slot.setdefault(k, len(slot)) for k in zip(res.idx, regions, partitions, strict=True)]
@@ -664,7 +665,7 @@ class _Batch:
     __slots__ = ("locs", "raws", "strings", "texts", "top")
 
     def __init__(self, raws: list[bytes], locs: list[tuple[str, int]], strings: dict[str, pa.Array],
-                 texts: dict[str, _Shared], top: TopLevel) -> None:  # fmt: skip
+                 texts: dict[str, Distinct], top: TopLevel) -> None:  # fmt: skip
         self.raws, self.locs, self.strings, self.texts, self.top = raws, locs, strings, texts, top
 
     def take(self, rows: list[int]) -> _Batch:
@@ -673,24 +674,6 @@ class _Batch:
         return _Batch([self.raws[i] for i in rows], [self.locs[i] for i in rows],
                       {k: v.take(idx) for k, v in self.strings.items()}, {k: v.take(rows) for k, v in self.texts.items()},
                       self.top.take(rows))  # fmt: skip
-
-
-class _Shared:
-    """A field's values once each (``values``) and each finding's position among them (``idx``):
-    a :class:`~secpipe.formats._findings.Distinct`'s, or one value a finding (the whole-typed path)."""
-
-    __slots__ = ("idx", "values")
-
-    def __init__(self, values: list[Any], idx: list[int]) -> None:
-        self.values, self.idx = values, idx
-
-    def take(self, rows: Sequence[int]) -> _Shared:
-        """The same for the given findings only."""
-        return _Shared(self.values, [self.idx[i] for i in rows])
-
-    def taken(self, col: pa.Array) -> pa.Array:
-        """A column of one row a value as one row a finding."""
-        return col.take(pa.array(self.idx, pa.int32()))
 
 
 _SPLITTER = Asff()
